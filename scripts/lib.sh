@@ -1,0 +1,21 @@
+# Shared settings for smbdirect-rs scripts. Sourced, not run.
+# shellcheck shell=bash
+
+# Build cache outside the clone, reused across runs.
+SMBDRS_CACHE=${SMBDRS_CACHE:-$HOME/.cache/smbdirect-rs}
+export SMBDRS_CACHE
+
+# Only Debian's rustc-web (1.96, with its library source) can build kernel
+# Rust; the rustup toolchain on PATH has no rust-src.
+export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+KMAKE_VARS=(
+	LLVM=-19
+	RUSTC=/usr/bin/rustc
+	BINDGEN="${BINDGEN:-$HOME/.cargo/bin/bindgen}"
+)
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
