@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# smbdirect-rs: the commands people run. (kbuild reads Kbuild, not this file,
+# when the repository is overlaid on the kernel tree.)
+#
+#   make demo     install, build, boot, mount over RDMA, move data, print MB/s
+#   make test     every test; ends with "N passed, N failed"
+#
+# Finer steps: deps, kernel, kernel-bench, initramfs, vm SCENARIOS="...",
+# engine-test, harness-test, check. The build cache is $(SMBDRS_CACHE).
+
+SMBDRS_CACHE ?= $(HOME)/.cache/smbdirect-rs
+FLAVOR ?= debug
+SCENARIOS ?= module baseline-rxe
+export SMBDRS_CACHE
+
+.PHONY: demo test deps kernel kernel-bench initramfs vm engine-test \
+	harness-test check clean-cache
+
+demo: deps
+	@scripts/demo.sh
+
+test: deps
+	@scripts/test.sh
+
+deps:
+	@scripts/install-deps.sh
+
+kernel:
+	@scripts/kernel.sh all $(FLAVOR)
+
+kernel-bench:
+	@scripts/kernel.sh all bench
+
+initramfs:
+	@qemu/mkinitramfs.sh $(FLAVOR)
+
+vm: initramfs
+	@qemu/run.py --flavor $(FLAVOR) $(foreach s,$(SCENARIOS),--scenario $(s))
+
+engine-test:
+	@scripts/engine-tests.sh
+
+harness-test: initramfs
+	@tests/harness/run.sh
+
+check:
+	@scripts/check-style.sh
+
+clean-cache:
+	rm -rf $(SMBDRS_CACHE)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Build the kernel of FLAVOR as a test: the build succeeds, our modules are
+# installed, and our own sources compile without a single warning. Our
+# objects are removed first so that their warnings are seen on every run.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/scripts/lib.sh"
+flavor=${1:-debug}
+build=$SMBDRS_CACHE/build/$flavor
+out=$SMBDRS_CACHE/out/$flavor
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+passed=0 failed=0
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok: $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL: $name"
+		failed=$((failed + 1))
+	fi
+}
+
+rm -rf "$build/fs/smb/smbdirect_rs"
+t0=$SECONDS
+"$repo/scripts/kernel.sh" all "$flavor" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+echo "kernel.sh all $flavor: exit $rc after $((SECONDS - t0)) s"
+
+check "kernel ($flavor) builds and installs" test "$rc" -eq 0
+check "smbdirect_rs.ko is installed" \
+	test -n "$(find "$out/lib/modules" -name smbdirect_rs.ko 2>/dev/null)"
+# rustc and clang warnings name the file; ours live under fs/smb/smbdirect_rs.
+warnings=$(grep -E -A3 '^(warning|error)(\[[A-Za-z0-9_:]+\])?:|: (warning|error):' "$log" |
+	grep -B1 -A2 'smbdirect_rs' || true)
+no_warnings() {
+	[ -z "$warnings" ] && return 0
+	printf '%s\n' "$warnings"
+	return 1
+}
+check "our sources build without warnings" no_warnings
+
+echo "kernel: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
