@@ -2,11 +2,19 @@
 
 //! smbdirect-rs: SMB Direct (MS-SMBD) for cifs and ksmbd, in Rust.
 //!
-//! This crate root is the `smbdirect_rs` kernel module. It will carry the
-//! shared protocol engine, the ib_core layer and the two transports; for now
-//! it loads, reports its version and unloads.
+//! This crate root is the `smbdirect_rs` kernel module. It carries the ib
+//! layer ([`ib`]), the in-kernel self tests and, in later stages, the shared
+//! protocol engine and the two transports. Each part is a module pulled in
+//! by path, because kbuild builds every listed `.rs` file as its own crate.
 
 use kernel::prelude::*;
+
+#[path = "../ib/mod.rs"]
+pub mod ib;
+
+#[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
+#[path = "../selftest/mod.rs"]
+mod selftest;
 
 /// Version of the smbdirect-rs module, kept in step with the engine crate.
 const VERSION: &str = "0.1.0";
@@ -24,6 +32,8 @@ struct SmbdirectRs;
 impl kernel::Module for SmbdirectRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         pr_info!("smbdirect-rs version {} loaded\n", VERSION);
+        #[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
+        selftest::run_from_params();
         Ok(SmbdirectRs)
     }
 }

@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rdma_cm identifiers: address and route resolution, connect, listen,
+//! accept, reject and disconnect, for both the active and the passive side.
+//!
+//! C header: [`include/rdma/rdma_cm.h`](srctree/include/rdma/rdma_cm.h).
+//!
+//! rdma_cm reports events through a callback on its own workqueues. The
+//! callback here only records them in the identifier's [`CmShared`] state
+//! and wakes waiters; callers wait for the event they need with a timeout.
+//! Disconnection and device removal are also kept as sticky flags, so a
+//! waiter never misses them even if the event ring overflows.
+
+use core::net::SocketAddrV4;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::{c_int, c_void};
+use kernel::prelude::*;
+use kernel::sync::{new_condvar, new_spinlock, Arc, ArcBorrow, CondVar, SpinLock};
+use kernel::time::msecs_to_jiffies;
+
+use super::verbs::QueuePair;
+use super::{errno, ffi};
+
+/// Events kept per identifier before the oldest are dropped.
+const EVENT_RING: usize = 16;
+/// Connect requests a listener holds before it refuses new ones.
+const MAX_PENDING: usize = 8;
+/// Bytes of private data kept from a connect request.
+const MAX_PRIVATE: usize = 64;
+
+/// An event the connection manager reported on an identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmEvent {
+    /// `rdma_resolve_addr` finished.
+    AddrResolved,
+    /// `rdma_resolve_addr` failed with this status.
+    AddrError(i32),
+    /// `rdma_resolve_route` finished.
+    RouteResolved,
+    /// `rdma_resolve_route` failed with this status.
+    RouteError(i32),
+    /// The connection is established.
+    Established,
+    /// Connecting failed with this status.
+    ConnectError(i32),
+    /// The peer is unreachable (status).
+    Unreachable(i32),
+    /// The peer rejected the connection (reject reason).
+    Rejected(i32),
+    /// The connection is gone.
+    Disconnected,
+    /// The RDMA device is going away; the owner must tear down.
+    DeviceRemoval,
+    /// The local address changed.
+    AddrChange,
+    /// The connection's time-wait state ended.
+    TimewaitExit,
+    /// Any other event, by its `rdma_cm_event_type` value.
+    Other(u32),
+}
+
+impl CmEvent {
+    fn from_raw(event: bindings::rdma_cm_event_type, status: c_int) -> Self {
+        match event {
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_ADDR_RESOLVED => Self::AddrResolved,
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_ADDR_ERROR => Self::AddrError(status),
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_ROUTE_RESOLVED => Self::RouteResolved,
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_ROUTE_ERROR => Self::RouteError(status),
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_ESTABLISHED => Self::Established,
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_ERROR => Self::ConnectError(status),
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_UNREACHABLE => Self::Unreachable(status),
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_REJECTED => Self::Rejected(status),
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_DISCONNECTED => Self::Disconnected,
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_DEVICE_REMOVAL => Self::DeviceRemoval,
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_ADDR_CHANGE => Self::AddrChange,
+            bindings::rdma_cm_event_type_RDMA_CM_EVENT_TIMEWAIT_EXIT => Self::TimewaitExit,
+            other => Self::Other(other),
+        }
+    }
+
+    /// Whether this event ends any wait for progress on the identifier.
+    fn is_fatal(self) -> bool {
+        !matches!(
+            self,
+            Self::AddrResolved
+                | Self::RouteResolved
+                | Self::Established
+                | Self::AddrChange
+                | Self::Other(_)
+        )
+    }
+}
+
+/// Connection parameters for `rdma_connect` and `rdma_accept`.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnParam {
+    /// Outstanding RDMA reads and atomics we accept from the peer.
+    pub responder_resources: u8,
+    /// Outstanding RDMA reads and atomics we issue to the peer.
+    pub initiator_depth: u8,
+    /// Transport retries on timeout (0..=7).
+    pub retry_count: u8,
+    /// Retries on receiver-not-ready (0..=7, 7 is infinite).
+    pub rnr_retry_count: u8,
+}
+
+impl ConnParam {
+    fn to_raw(self) -> bindings::rdma_conn_param {
+        bindings::rdma_conn_param {
+            responder_resources: self.responder_resources,
+            initiator_depth: self.initiator_depth,
+            flow_control: 0,
+            retry_count: self.retry_count,
+            rnr_retry_count: self.rnr_retry_count,
+            ..Default::default()
+        }
+    }
+}
+
+/// A connect request that the listener's event handler took over.
+///
+/// # Invariants
+///
+/// `id` is a valid child identifier whose `context` holds one reference to
+/// `shared` (from [`Arc::into_raw`]); this value owns both until it is taken
+/// by [`Listener::accept_next`] or dropped (which rejects and destroys).
+struct PendingRequest {
+    id: NonNull<bindings::rdma_cm_id>,
+    shared: Arc<CmShared>,
+    param: ConnParam,
+    private: [u8; MAX_PRIVATE],
+    private_len: u8,
+}
+
+// SAFETY: The child identifier is owned by this value alone; rdma_cm allows
+// it to be used and destroyed from any process context.
+unsafe impl Send for PendingRequest {}
+
+impl Drop for PendingRequest {
+    fn drop(&mut self) {
+        let id = self.id.as_ptr();
+        // SAFETY: By the type invariant `id` is valid and ours; rejecting an
+        // unanswered request and destroying it is the documented way to
+        // refuse it. Nothing else references the child any more.
+        unsafe {
+            bindings::rdma_reject(id, core::ptr::null(), 0, 0);
+            let ctx = (*id).context;
+            bindings::rdma_destroy_id(id);
+            // `rdma_destroy_id` waited for running handlers: drop the
+            // reference the context held.
+            drop(Arc::from_raw(ctx.cast::<CmShared>()));
+        }
+    }
+}
+
+struct CmState {
+    events: [Option<CmEvent>; EVENT_RING],
+    head: usize,
+    len: usize,
+    lost: u32,
+    disconnected: bool,
+    device_removed: bool,
+    pending: [Option<PendingRequest>; MAX_PENDING],
+}
+
+impl CmState {
+    fn new() -> Self {
+        Self {
+            events: [None; EVENT_RING],
+            head: 0,
+            len: 0,
+            lost: 0,
+            disconnected: false,
+            device_removed: false,
+            pending: [const { None }; MAX_PENDING],
+        }
+    }
+
+    fn push(&mut self, ev: CmEvent) {
+        match ev {
+            CmEvent::Disconnected => self.disconnected = true,
+            CmEvent::DeviceRemoval => self.device_removed = true,
+            _ => {}
+        }
+        if self.len == EVENT_RING {
+            self.head = (self.head + 1) % EVENT_RING;
+            self.len -= 1;
+            self.lost = self.lost.saturating_add(1);
+        }
+        self.events[(self.head + self.len) % EVENT_RING] = Some(ev);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<CmEvent> {
+        if self.len == 0 {
+            return None;
+        }
+        let ev = self.events[self.head].take();
+        self.head = (self.head + 1) % EVENT_RING;
+        self.len -= 1;
+        ev
+    }
+}
+
+/// The state an identifier shares with its event handler.
+#[pin_data]
+pub(crate) struct CmShared {
+    #[pin]
+    state: SpinLock<CmState>,
+    #[pin]
+    cond: CondVar,
+}
+
+impl CmShared {
+    fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                state <- new_spinlock!(CmState::new(), "smbdrs_cm_state"),
+                cond <- new_condvar!("smbdrs_cm_cond"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn record(&self, ev: CmEvent) {
+        self.state.lock().push(ev);
+        self.cond.notify_all();
+    }
+}
+
+/// The event handler of every identifier we create.
+///
+/// # Safety
+///
+/// Called by rdma_cm only, with valid `id` and `event`, and with
+/// `id->context` set by this module to a live [`CmShared`] reference.
+unsafe extern "C" fn cm_handler(
+    id: *mut bindings::rdma_cm_id,
+    event: *mut bindings::rdma_cm_event,
+) -> c_int {
+    // SAFETY: rdma_cm passes an event valid for the duration of the call.
+    let (kind, status) = unsafe { ((*event).event, (*event).status) };
+    // SAFETY: The context of every identifier we create (and of the children
+    // of our listeners, which inherit it) holds a reference from
+    // `Arc::into_raw`, released only after `rdma_destroy_id` has returned,
+    // which waits for this handler to finish.
+    let shared = unsafe { ArcBorrow::from_raw((*id).context.cast::<CmShared>()) };
+
+    if kind == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST {
+        // SAFETY: `id` is the new child and `event` describes it; see above.
+        return unsafe { on_connect_request(shared, id, event) };
+    }
+    shared.record(CmEvent::from_raw(kind, status));
+    0
+}
+
+/// Takes over a connect request: gives the child identifier its own state
+/// and queues it on the listener. A non-zero return makes rdma_cm destroy
+/// the child, which is how a full queue or no memory refuses it.
+///
+/// # Safety
+///
+/// `child` and `event` are the arguments of a CONNECT_REQUEST callback, and
+/// `child->context` is still the listener's.
+unsafe fn on_connect_request(
+    listener: ArcBorrow<'_, CmShared>,
+    child: *mut bindings::rdma_cm_id,
+    event: *mut bindings::rdma_cm_event,
+) -> c_int {
+    let Ok(shared) = CmShared::new() else {
+        return -(bindings::ENOMEM as c_int);
+    };
+    // SAFETY: For a CONNECT_REQUEST on a connected (RC) port space the
+    // `conn` member of the parameter union is the valid one.
+    let conn = unsafe { (*event).param.conn };
+    let mut private = [0u8; MAX_PRIVATE];
+    let private_len = usize::from(conn.private_data_len).min(MAX_PRIVATE);
+    if !conn.private_data.is_null() && private_len > 0 {
+        // SAFETY: rdma_cm guarantees `private_data_len` readable bytes at
+        // `private_data` during the callback; we copy at most that many.
+        let src = unsafe { core::slice::from_raw_parts(conn.private_data.cast::<u8>(), private_len) };
+        private[..private_len].copy_from_slice(src);
+    }
+
+    let mut state = listener.state.lock();
+    let Some(slot) = state.pending.iter_mut().find(|p| p.is_none()) else {
+        return -(bindings::ENOMEM as c_int);
+    };
+    let ctx = Arc::into_raw(shared.clone());
+    // SAFETY: rdma_cm holds the child's handler mutex during this callback,
+    // so no other handler call reads `context` concurrently; from now on the
+    // child's events find their own state.
+    unsafe { (*child).context = ctx.cast_mut().cast::<c_void>() };
+    *slot = Some(PendingRequest {
+        // SAFETY: rdma_cm never passes a null identifier.
+        id: unsafe { NonNull::new_unchecked(child) },
+        shared,
+        param: ConnParam {
+            responder_resources: conn.responder_resources,
+            initiator_depth: conn.initiator_depth,
+            retry_count: conn.retry_count,
+            rnr_retry_count: conn.rnr_retry_count,
+        },
+        private,
+        private_len: private_len as u8,
+    });
+    drop(state);
+    listener.cond.notify_all();
+    0
+}
+
+/// The owner of one `rdma_cm_id`.
+///
+/// # Invariants
+///
+/// `id` is valid until `drop`; its `context` holds one reference to `shared`
+/// that `drop` releases after `rdma_destroy_id`.
+pub(crate) struct CmIdInner {
+    id: NonNull<bindings::rdma_cm_id>,
+    shared: Arc<CmShared>,
+    has_qp: AtomicBool,
+}
+
+// SAFETY: rdma_cm identifiers may be used from any process context; the
+// shared state is protected by its lock.
+unsafe impl Send for CmIdInner {}
+// SAFETY: As above; the methods that change the identifier are serialised
+// by rdma_cm itself.
+unsafe impl Sync for CmIdInner {}
+
+impl CmIdInner {
+    pub(crate) fn as_ptr(&self) -> *mut bindings::rdma_cm_id {
+        self.id.as_ptr()
+    }
+
+    /// The device the identifier is bound to, once an address is resolved or
+    /// bound.
+    pub(crate) fn device(&self) -> Result<*mut bindings::ib_device> {
+        // SAFETY: `id` is valid by the type invariant.
+        let dev = unsafe { (*self.as_ptr()).device };
+        if dev.is_null() {
+            return Err(ENODEV);
+        }
+        Ok(dev)
+    }
+
+    pub(crate) fn port_num(&self) -> u32 {
+        // SAFETY: `id` is valid by the type invariant.
+        unsafe { (*self.as_ptr()).port_num }
+    }
+
+    /// Claims the identifier's single queue pair slot.
+    pub(crate) fn claim_qp(&self) -> Result {
+        if self.has_qp.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn release_qp(&self) {
+        self.has_qp.store(false, Ordering::Release);
+    }
+}
+
+impl Drop for CmIdInner {
+    fn drop(&mut self) {
+        let id = self.as_ptr();
+        // SAFETY: By the type invariant `id` is valid and owned by us. Every
+        // object made on it (queue pair, PD, CQ) holds a reference to this
+        // value, so they are all gone already.
+        unsafe {
+            let ctx = (*id).context;
+            bindings::rdma_destroy_id(id);
+            // No handler runs any more: release the context's reference.
+            drop(Arc::from_raw(ctx.cast::<CmShared>()));
+        }
+    }
+}
+
+/// An rdma_cm identifier for a reliable connection (RDMA_PS_TCP, RC).
+///
+/// Owns the `rdma_cm_id`; destroys it when the last object made on it (a
+/// [`super::Pd`], [`super::Cq`] or [`QueuePair`]) is gone.
+#[derive(Clone)]
+pub struct CmId {
+    pub(crate) inner: Arc<CmIdInner>,
+}
+
+impl CmId {
+    /// Creates an identifier in the initial network namespace.
+    pub fn new() -> Result<Self> {
+        let shared = CmShared::new()?;
+        let ctx = Arc::into_raw(shared.clone());
+        // SAFETY: `init_net` is a static valid for the kernel's lifetime;
+        // `cm_handler` matches the handler type and `ctx` is a live reference
+        // handed over to the identifier.
+        let id = unsafe {
+            bindings::__rdma_create_kernel_id(
+                core::ptr::addr_of_mut!(bindings::init_net),
+                Some(cm_handler),
+                ctx.cast_mut().cast::<c_void>(),
+                bindings::rdma_ucm_port_space_RDMA_PS_TCP,
+                bindings::ib_qp_type_IB_QPT_RC,
+                super::OWNER.as_char_ptr(),
+            )
+        };
+        let id = match kernel::error::from_err_ptr(id) {
+            Ok(id) => id,
+            Err(e) => {
+                // SAFETY: Creation failed, so the reference is still ours.
+                drop(unsafe { Arc::from_raw(ctx) });
+                return Err(e);
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(
+                CmIdInner {
+                    // SAFETY: `from_err_ptr` returned a valid, non-null pointer.
+                    id: unsafe { NonNull::new_unchecked(id) },
+                    shared,
+                    has_qp: AtomicBool::new(false),
+                },
+                GFP_KERNEL,
+            )
+            .map_err(|_| {
+                // SAFETY: `id` is valid and nobody else knows it yet.
+                unsafe {
+                    bindings::rdma_destroy_id(id);
+                    drop(Arc::from_raw(ctx));
+                }
+                ENOMEM
+            })?,
+        })
+    }
+
+    fn from_pending(req: &mut PendingRequest) -> Result<Self> {
+        let inner = Arc::new(
+            CmIdInner {
+                id: req.id,
+                shared: req.shared.clone(),
+                has_qp: AtomicBool::new(false),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(Self { inner })
+    }
+
+    fn shared(&self) -> &CmShared {
+        &self.inner.shared
+    }
+
+    /// Waits up to `timeout_ms` for the next event.
+    pub fn next_event(&self, timeout_ms: u32) -> Result<CmEvent> {
+        let shared = self.shared();
+        let mut state = shared.state.lock();
+        let mut left = msecs_to_jiffies(timeout_ms);
+        loop {
+            if let Some(ev) = state.pop() {
+                return Ok(ev);
+            }
+            if state.device_removed {
+                return Ok(CmEvent::DeviceRemoval);
+            }
+            match shared.cond.wait_interruptible_timeout(&mut state, left) {
+                kernel::sync::CondVarTimeoutResult::Timeout => return Err(errno(bindings::ETIMEDOUT)),
+                kernel::sync::CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
+                kernel::sync::CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+            }
+        }
+    }
+
+    /// Waits for `want`; any fatal event or a timeout is an error.
+    pub fn wait_for(&self, want: CmEvent, timeout_ms: u32) -> Result {
+        loop {
+            let ev = self.next_event(timeout_ms)?;
+            if ev == want {
+                return Ok(());
+            }
+            if ev.is_fatal() {
+                pr_warn!("smbdirect-rs: rdma_cm: waiting for {:?}, got {:?}\n", want, ev);
+                return Err(match ev {
+                    CmEvent::Rejected(_) => errno(bindings::ECONNREFUSED),
+                    CmEvent::Unreachable(_) | CmEvent::AddrError(_) | CmEvent::RouteError(_) => {
+                        errno(bindings::EHOSTUNREACH)
+                    }
+                    _ => errno(bindings::ECONNRESET),
+                });
+            }
+        }
+    }
+
+    /// Whether the peer disconnected or the device went away.
+    pub fn is_disconnected(&self) -> bool {
+        let state = self.shared().state.lock();
+        state.disconnected || state.device_removed
+    }
+
+    /// Resolves `dst` to a device and a route, waiting up to `timeout_ms`
+    /// for each step.
+    pub fn resolve(&self, dst: SocketAddrV4, timeout_ms: u32) -> Result {
+        let mut addr = sockaddr_in(dst);
+        // SAFETY: `id` is valid; `addr` is a valid `sockaddr_in` that
+        // rdma_cm copies before returning.
+        to_result(unsafe {
+            bindings::rdma_resolve_addr(
+                self.inner.as_ptr(),
+                core::ptr::null_mut(),
+                core::ptr::addr_of_mut!(addr).cast::<bindings::sockaddr>(),
+                timeout_ms as kernel::ffi::c_ulong,
+            )
+        })?;
+        self.wait_for(CmEvent::AddrResolved, timeout_ms.saturating_add(1000))?;
+        // SAFETY: `id` is valid and its address is resolved.
+        to_result(unsafe { bindings::rdma_resolve_route(self.inner.as_ptr(), timeout_ms as kernel::ffi::c_ulong) })?;
+        self.wait_for(CmEvent::RouteResolved, timeout_ms.saturating_add(1000))
+    }
+
+    /// Starts connecting the queue pair made on this identifier (after
+    /// [`CmId::resolve`]); wait for [`CmEvent::Established`] with
+    /// [`CmId::wait_for`].
+    pub fn connect<H: super::WorkHandler>(&self, qp: &QueuePair<H>, param: ConnParam) -> Result {
+        if !Arc::ptr_eq(&qp.id, &self.inner) {
+            return Err(EINVAL);
+        }
+        let mut raw = param.to_raw();
+        // SAFETY: `id` is valid with a queue pair; `raw` is copied.
+        to_result(unsafe { bindings::rdma_connect(self.inner.as_ptr(), &mut raw) })
+    }
+
+    /// Starts a graceful disconnect; the peer sees DISCONNECTED.
+    pub fn disconnect(&self) {
+        // SAFETY: `id` is valid; disconnecting an unconnected id is an error
+        // return, not a problem.
+        unsafe { bindings::rdma_disconnect(self.inner.as_ptr()) };
+    }
+
+    /// Whether the identifier's device speaks iWARP (port 5445 for SMB
+    /// Direct) rather than InfiniBand or RoCE (port 445).
+    pub fn is_iwarp(&self) -> Result<bool> {
+        let dev = self.inner.device()?;
+        // SAFETY: `dev` is the identifier's device, valid while it is bound.
+        Ok(unsafe { ffi::smbdrs_rdma_protocol_iwarp(dev, self.inner.port_num()) })
+    }
+
+    /// The device's name, for log messages.
+    pub fn device_name(&self) -> Result<&str> {
+        let dev = self.inner.device()?;
+        // SAFETY: `dev` is valid while the identifier is bound to it, which
+        // outlives `&self`; `name` is a NUL-terminated array.
+        let name = unsafe { &(*dev).name };
+        // SAFETY: `c_char` and `u8` have the same layout.
+        let bytes = unsafe { &*(core::ptr::from_ref(name) as *const [u8; 64]) };
+        let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        core::str::from_utf8(&bytes[..len]).map_err(|_| EINVAL)
+    }
+}
+
+/// A listening identifier.
+pub struct Listener {
+    id: CmId,
+}
+
+impl Listener {
+    /// Binds to `addr` and listens with room for `backlog` requests.
+    pub fn bind(addr: SocketAddrV4, backlog: u32) -> Result<Self> {
+        let id = CmId::new()?;
+        let mut sa = sockaddr_in(addr);
+        // SAFETY: `id` is valid; `sa` is a valid `sockaddr_in` copied by
+        // rdma_cm.
+        to_result(unsafe {
+            bindings::rdma_bind_addr(
+                id.inner.as_ptr(),
+                core::ptr::addr_of_mut!(sa).cast::<bindings::sockaddr>(),
+            )
+        })?;
+        let backlog = c_int::try_from(backlog).map_err(|_| EINVAL)?;
+        // SAFETY: `id` is valid and bound.
+        to_result(unsafe { bindings::rdma_listen(id.inner.as_ptr(), backlog) })?;
+        Ok(Self { id })
+    }
+
+    /// The listening identifier.
+    pub fn id(&self) -> &CmId {
+        &self.id
+    }
+
+    /// Waits up to `timeout_ms` for a connect request.
+    pub fn accept_next(&self, timeout_ms: u32) -> Result<Incoming> {
+        let shared = self.id.shared();
+        let mut state = shared.state.lock();
+        let mut left = msecs_to_jiffies(timeout_ms);
+        let mut req = loop {
+            if let Some(req) = state.pending.iter_mut().find_map(|p| p.take()) {
+                break req;
+            }
+            if state.device_removed {
+                return Err(ENODEV);
+            }
+            match shared.cond.wait_interruptible_timeout(&mut state, left) {
+                kernel::sync::CondVarTimeoutResult::Timeout => return Err(errno(bindings::ETIMEDOUT)),
+                kernel::sync::CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
+                kernel::sync::CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+            }
+        };
+        drop(state);
+        // On failure `req` drops here, which rejects and destroys the child.
+        let id = CmId::from_pending(&mut req)?;
+        let param = req.param;
+        let private = req.private;
+        let private_len = req.private_len;
+        // The child now belongs to `id`: forget the request without running
+        // its reject-and-destroy drop.
+        core::mem::forget(req);
+        Ok(Incoming {
+            id: Some(id),
+            param,
+            private,
+            private_len,
+        })
+    }
+}
+
+/// A connect request taken from a [`Listener`]: make a queue pair on
+/// [`Incoming::id`], then accept it, or drop it to reject.
+pub struct Incoming {
+    id: Option<CmId>,
+    /// What the peer asked for.
+    pub param: ConnParam,
+    private: [u8; MAX_PRIVATE],
+    private_len: u8,
+}
+
+impl Incoming {
+    /// The new connection's identifier, bound to the device the request
+    /// came in on.
+    pub fn id(&self) -> Result<&CmId> {
+        self.id.as_ref().ok_or(EINVAL)
+    }
+
+    /// The private data the peer sent with its request.
+    pub fn private_data(&self) -> &[u8] {
+        &self.private[..usize::from(self.private_len)]
+    }
+
+    /// Accepts with `qp` (made on [`Incoming::id`]) and waits up to
+    /// `timeout_ms` for the connection to be established.
+    pub fn accept<H: super::WorkHandler>(
+        mut self,
+        qp: &QueuePair<H>,
+        param: ConnParam,
+        timeout_ms: u32,
+    ) -> Result<CmId> {
+        let id = self.id.take().ok_or(EINVAL)?;
+        if !Arc::ptr_eq(&qp.id, &id.inner) {
+            self.id = Some(id);
+            return Err(EINVAL);
+        }
+        let mut raw = param.to_raw();
+        let ptr = id.inner.as_ptr();
+        // SAFETY: `ptr` is valid with a queue pair; rdma_accept must be
+        // called with the handler mutex held, which `rdma_lock_handler`
+        // takes.
+        let ret = unsafe {
+            bindings::rdma_lock_handler(ptr);
+            let ret = bindings::rdma_accept(ptr, &mut raw);
+            bindings::rdma_unlock_handler(ptr);
+            ret
+        };
+        if let Err(e) = to_result(ret) {
+            // SAFETY: `ptr` is valid; a failed accept leaves the request
+            // unanswered, so reject it before the id is destroyed.
+            unsafe { bindings::rdma_reject(ptr, core::ptr::null(), 0, 0) };
+            return Err(e);
+        }
+        id.wait_for(CmEvent::Established, timeout_ms)?;
+        Ok(id)
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if let Some(id) = &self.id {
+            // SAFETY: The identifier is valid; a request dropped without an
+            // answer is refused.
+            unsafe { bindings::rdma_reject(id.inner.as_ptr(), core::ptr::null(), 0, 0) };
+        }
+    }
+}
+
+fn sockaddr_in(addr: SocketAddrV4) -> bindings::sockaddr_in {
+    bindings::sockaddr_in {
+        sin_family: bindings::AF_INET as bindings::__kernel_sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: bindings::in_addr {
+            s_addr: u32::from_ne_bytes(addr.ip().octets()),
+        },
+        ..Default::default()
+    }
+}

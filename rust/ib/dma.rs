@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Buffers mapped for DMA by an RDMA device.
+//!
+//! C header: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h).
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use super::ffi;
+use super::verbs::{Pd, PdInner};
+
+/// The direction of a DMA mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmaDir {
+    /// The device reads the buffer (sends, RDMA write sources).
+    ToDevice,
+    /// The device writes the buffer (receives, RDMA read sinks).
+    FromDevice,
+    /// Both.
+    Bidirectional,
+}
+
+impl DmaDir {
+    fn raw(self) -> bindings::dma_data_direction {
+        match self {
+            Self::ToDevice => bindings::dma_data_direction_DMA_TO_DEVICE,
+            Self::FromDevice => bindings::dma_data_direction_DMA_FROM_DEVICE,
+            Self::Bidirectional => bindings::dma_data_direction_DMA_BIDIRECTIONAL,
+        }
+    }
+}
+
+/// A kmalloc'd buffer mapped for DMA with `ib_dma_map_single`.
+///
+/// Owns the memory and the mapping, and keeps its [`Pd`] (and so the device)
+/// alive; unmaps before freeing.
+///
+/// # Invariants
+///
+/// `addr` is a successful mapping of all of `data` for `pd`'s device in
+/// direction `dir`, valid until `drop`.
+pub struct DmaBuf {
+    pd: Arc<PdInner>,
+    data: KVec<u8>,
+    addr: u64,
+    dir: DmaDir,
+}
+
+impl DmaBuf {
+    /// Allocates `len` zeroed bytes and maps them for `pd`'s device.
+    pub fn new(pd: &Pd, len: usize, dir: DmaDir) -> Result<Self> {
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let mut data = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        let dev = pd.inner.device();
+        // SAFETY: `dev` is valid while `pd` lives; `data` is `len` bytes of
+        // kmalloc memory, which may be mapped for DMA.
+        let addr = unsafe {
+            ffi::smbdrs_ib_dma_map_single(dev, data.as_mut_ptr().cast::<c_void>(), len, dir.raw())
+        };
+        // SAFETY: `addr` came from mapping on `dev`.
+        if unsafe { ffi::smbdrs_ib_dma_mapping_error(dev, addr) } != 0 {
+            return Err(ENOMEM);
+        }
+        Ok(Self {
+            pd: pd.inner.clone(),
+            data,
+            addr,
+            dir,
+        })
+    }
+
+    /// The buffer's length in bytes.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Always false: buffers are never empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Lets the CPU read what the device wrote, then gives the buffer back
+    /// to the device.
+    pub fn read<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> R {
+        let dev = self.pd.device();
+        let len = self.len();
+        // SAFETY: By the type invariant `addr` maps `len` bytes on `dev`.
+        unsafe { ffi::smbdrs_ib_dma_sync_single_for_cpu(dev, self.addr, len, self.dir.raw()) };
+        let r = f(&self.data);
+        // SAFETY: As above.
+        unsafe { ffi::smbdrs_ib_dma_sync_single_for_device(dev, self.addr, len, self.dir.raw()) };
+        r
+    }
+
+    /// Lets the CPU fill the buffer, then hands it to the device.
+    pub fn write<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        let dev = self.pd.device();
+        let len = self.len();
+        // SAFETY: By the type invariant `addr` maps `len` bytes on `dev`.
+        unsafe { ffi::smbdrs_ib_dma_sync_single_for_cpu(dev, self.addr, len, self.dir.raw()) };
+        let r = f(&mut self.data);
+        // SAFETY: As above.
+        unsafe { ffi::smbdrs_ib_dma_sync_single_for_device(dev, self.addr, len, self.dir.raw()) };
+        r
+    }
+
+    /// A scatter/gather entry for the first `len` bytes, or `None` if the
+    /// buffer is shorter.
+    pub(crate) fn sge(&self, len: u32) -> Option<bindings::ib_sge> {
+        if usize::try_from(len).ok()? > self.len() {
+            return None;
+        }
+        Some(bindings::ib_sge {
+            addr: self.addr,
+            length: len,
+            lkey: self.pd.local_dma_lkey(),
+        })
+    }
+}
+
+impl Drop for DmaBuf {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the mapping is live and covers the
+        // whole buffer; a posted work request owns its buffer, so the
+        // device no longer uses it.
+        unsafe {
+            ffi::smbdrs_ib_dma_unmap_single(self.pd.device(), self.addr, self.len(), self.dir.raw())
+        };
+    }
+}
+
+/// A page-aligned buffer described by a scatterlist mapped with
+/// `ib_dma_map_sg`, for fast-registration memory regions.
+///
+/// # Invariants
+///
+/// `sg` holds `nents` entries, one per page of `data`, mapped for `pd`'s
+/// device into `mapped` (> 0) DMA segments until `drop`, which unmaps with
+/// the original `nents` (not the mapped count: the DMA API wants the
+/// number that was passed to the mapping call; CVE-2026-23093 was that
+/// mistake).
+pub struct SgBuf {
+    pd: Arc<PdInner>,
+    data: KVec<u8>,
+    sg: KVec<bindings::scatterlist>,
+    nents: c_int,
+    mapped: c_int,
+    dir: DmaDir,
+}
+
+impl SgBuf {
+    /// Allocates `pages` zeroed, page-aligned pages and maps them.
+    pub fn new(pd: &Pd, pages: usize, dir: DmaDir) -> Result<Self> {
+        let page = bindings::PAGE_SIZE;
+        let len = pages.checked_mul(page).ok_or(EINVAL)?;
+        if pages == 0 || !pages.is_power_of_two() {
+            // kmalloc aligns power-of-two sizes naturally, hence page-aligned.
+            return Err(EINVAL);
+        }
+        let mut data = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        if data.as_ptr() as usize % page != 0 {
+            return Err(EINVAL);
+        }
+        let nents = c_int::try_from(pages).map_err(|_| EINVAL)?;
+        let mut sg = KVec::from_elem(bindings::scatterlist::default(), pages, GFP_KERNEL)?;
+        // SAFETY: `sg` has `pages` entries; `sg_init_table` initialises them
+        // and marks the last.
+        unsafe { bindings::sg_init_table(sg.as_mut_ptr(), pages as c_uint) };
+        for (i, chunk) in data.chunks_mut(page).enumerate() {
+            // SAFETY: `i < pages`, so the entry exists; `chunk` is one page
+            // of `data`, which outlives the scatterlist's use.
+            unsafe {
+                ffi::smbdrs_sg_set_buf(
+                    sg.as_mut_ptr().add(i),
+                    chunk.as_mut_ptr().cast::<c_void>(),
+                    page as c_uint,
+                )
+            };
+        }
+        let dev = pd.inner.device();
+        // SAFETY: `sg` is an initialised table of `nents` entries.
+        let mapped = unsafe { ffi::smbdrs_ib_dma_map_sg(dev, sg.as_mut_ptr(), nents, dir.raw()) };
+        if mapped <= 0 {
+            return Err(ENOMEM);
+        }
+        Ok(Self {
+            pd: pd.inner.clone(),
+            data,
+            sg,
+            nents,
+            mapped,
+            dir,
+        })
+    }
+
+    /// The buffer's length in bytes.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Always false: buffers are never empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    pub(crate) fn sg_ptr(&mut self) -> *mut bindings::scatterlist {
+        self.sg.as_mut_ptr()
+    }
+
+    pub(crate) fn mapped(&self) -> c_int {
+        self.mapped
+    }
+
+    /// Ends the device's access and returns the bytes to the CPU.
+    pub fn into_data(mut self) -> KVec<u8> {
+        self.unmap();
+        core::mem::replace(&mut self.data, KVec::new())
+    }
+
+    fn unmap(&mut self) {
+        if self.mapped == 0 {
+            return;
+        }
+        // SAFETY: By the type invariant the table is mapped; it is unmapped
+        // with the original entry count, once.
+        unsafe {
+            ffi::smbdrs_ib_dma_unmap_sg(self.pd.device(), self.sg.as_mut_ptr(), self.nents, self.dir.raw())
+        };
+        self.mapped = 0;
+    }
+}
+
+impl Drop for SgBuf {
+    fn drop(&mut self) {
+        self.unmap();
+    }
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of the C helpers in `rust/kmod/ib_helpers.c`.
+//!
+//! They wrap static inline functions of `ib_verbs.h` and `scatterlist.h`; see
+//! that file for why they live in this module rather than in `rust/helpers/`.
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_uint, c_void};
+
+// `ib_device` embeds `struct dev_msi_info`, which is empty in configurations
+// without MSI support; the lint depends on the configuration, hence `allow`.
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn smbdrs_ib_post_send(
+        qp: *mut bindings::ib_qp,
+        wr: *const bindings::ib_send_wr,
+        bad_wr: *mut *const bindings::ib_send_wr,
+    ) -> c_int;
+    pub(crate) fn smbdrs_ib_post_recv(
+        qp: *mut bindings::ib_qp,
+        wr: *const bindings::ib_recv_wr,
+        bad_wr: *mut *const bindings::ib_recv_wr,
+    ) -> c_int;
+    pub(crate) fn smbdrs_ib_dma_map_single(
+        dev: *mut bindings::ib_device,
+        cpu_addr: *mut c_void,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    ) -> u64;
+    pub(crate) fn smbdrs_ib_dma_mapping_error(dev: *mut bindings::ib_device, addr: u64) -> c_int;
+    pub(crate) fn smbdrs_ib_dma_unmap_single(
+        dev: *mut bindings::ib_device,
+        addr: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    );
+    pub(crate) fn smbdrs_ib_dma_sync_single_for_cpu(
+        dev: *mut bindings::ib_device,
+        addr: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    );
+    pub(crate) fn smbdrs_ib_dma_sync_single_for_device(
+        dev: *mut bindings::ib_device,
+        addr: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    );
+    pub(crate) fn smbdrs_ib_dma_map_sg(
+        dev: *mut bindings::ib_device,
+        sg: *mut bindings::scatterlist,
+        nents: c_int,
+        dir: bindings::dma_data_direction,
+    ) -> c_int;
+    pub(crate) fn smbdrs_ib_dma_unmap_sg(
+        dev: *mut bindings::ib_device,
+        sg: *mut bindings::scatterlist,
+        nents: c_int,
+        dir: bindings::dma_data_direction,
+    );
+    pub(crate) fn smbdrs_ib_update_fast_reg_key(mr: *mut bindings::ib_mr, newkey: u8);
+    pub(crate) fn smbdrs_ib_inc_rkey(rkey: u32) -> u32;
+    pub(crate) fn smbdrs_rdma_protocol_iwarp(dev: *const bindings::ib_device, port: u32) -> bool;
+    pub(crate) fn smbdrs_sg_set_buf(sg: *mut bindings::scatterlist, buf: *const c_void, len: c_uint);
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe Rust over ib_core and rdma_cm, for the smbdirect-rs transports.
+//!
+//! C headers: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h),
+//! [`include/rdma/rdma_cm.h`](srctree/include/rdma/rdma_cm.h).
+//!
+//! All of the project's `unsafe` for RDMA lives in this module and in the C
+//! helpers of `rust/kmod/ib_helpers.c`.
+//!
+//! # Ownership and teardown order
+//!
+//! The verbs objects hold reference-counted handles to what they depend on,
+//! so the order in which ib_core requires them to go away follows from the
+//! types and cannot be got wrong from safe code, on error paths included:
+//!
+//! ```text
+//!   QueuePair ──> Pd ──> CmId          DmaBuf ──> Pd
+//!       │                  ^           FastRegMr ──> Pd
+//!       └──────> Cq ───────┘           posted work ──> QueuePair state
+//! ```
+//!
+//! - A [`QueuePair`] is drained (every posted work request completes, with a
+//!   flush status if need be, and hands its buffer back) and destroyed before
+//!   the [`Cq`] it completes on is freed and before its [`Pd`] is
+//!   deallocated.
+//! - Buffers and memory regions keep their [`Pd`] (and so the device) alive
+//!   until they are unmapped and deregistered.
+//! - The [`CmId`] is destroyed last, after every object made on its device.
+//!
+//! A posted work request owns its buffer until its completion returns it, so
+//! no buffer can be freed while the device may still access it.
+
+pub mod cm;
+pub mod dma;
+mod ffi;
+pub mod mr;
+pub mod verbs;
+
+pub use cm::{CmEvent, CmId, ConnParam, Incoming, Listener};
+pub use dma::{DmaBuf, DmaDir, SgBuf};
+pub use mr::{FastRegMr, RemoteKey};
+pub use verbs::{Cq, Done, Pd, QueuePair, QueuePairCaps, WorkHandler, WorkKind};
+
+/// The module name recorded by ib_core as the owner of our objects.
+const OWNER: &kernel::str::CStr = kernel::c_str!("smbdirect_rs");
+
+/// Turns a positive errno constant from the bindings into an [`Error`].
+///
+/// [`Error`]: kernel::error::Error
+pub(crate) fn errno(code: u32) -> kernel::error::Error {
+    // Errno constants are small positive numbers; the cast cannot truncate.
+    kernel::error::Error::from_errno(-(code as i32))
+}

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smbdirect-rs: C helpers for the static inline functions of ib_verbs.h and
+ * scatterlist.h that the Rust ib layer (rust/ib/) calls.
+ *
+ * They live in this module, not in rust/helpers/: rust/helpers/ is linked
+ * into vmlinux, and some of these inlines reach into ib_core (for software
+ * devices such as rxe and siw, ib_dma_map_sg() calls ib_dma_virt_map_sg()),
+ * so a vmlinux copy would fail to link with INFINIBAND=m. Here they resolve
+ * against ib_core.ko at module load, like any ib_core user.
+ */
+
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <rdma/ib_verbs.h>
+
+#include "ib_helpers.h"
+
+int smbdrs_ib_post_send(struct ib_qp *qp, const struct ib_send_wr *wr,
+			const struct ib_send_wr **bad_wr)
+{
+	return ib_post_send(qp, wr, bad_wr);
+}
+
+int smbdrs_ib_post_recv(struct ib_qp *qp, const struct ib_recv_wr *wr,
+			const struct ib_recv_wr **bad_wr)
+{
+	return ib_post_recv(qp, wr, bad_wr);
+}
+
+u64 smbdrs_ib_dma_map_single(struct ib_device *dev, void *cpu_addr,
+			     size_t size, enum dma_data_direction dir)
+{
+	return ib_dma_map_single(dev, cpu_addr, size, dir);
+}
+
+int smbdrs_ib_dma_mapping_error(struct ib_device *dev, u64 dma_addr)
+{
+	return ib_dma_mapping_error(dev, dma_addr);
+}
+
+void smbdrs_ib_dma_unmap_single(struct ib_device *dev, u64 addr, size_t size,
+				enum dma_data_direction dir)
+{
+	ib_dma_unmap_single(dev, addr, size, dir);
+}
+
+void smbdrs_ib_dma_sync_single_for_cpu(struct ib_device *dev, u64 addr,
+				       size_t size,
+				       enum dma_data_direction dir)
+{
+	ib_dma_sync_single_for_cpu(dev, addr, size, dir);
+}
+
+void smbdrs_ib_dma_sync_single_for_device(struct ib_device *dev, u64 addr,
+					  size_t size,
+					  enum dma_data_direction dir)
+{
+	ib_dma_sync_single_for_device(dev, addr, size, dir);
+}
+
+int smbdrs_ib_dma_map_sg(struct ib_device *dev, struct scatterlist *sg,
+			 int nents, enum dma_data_direction dir)
+{
+	return ib_dma_map_sg(dev, sg, nents, dir);
+}
+
+void smbdrs_ib_dma_unmap_sg(struct ib_device *dev, struct scatterlist *sg,
+			    int nents, enum dma_data_direction dir)
+{
+	ib_dma_unmap_sg(dev, sg, nents, dir);
+}
+
+void smbdrs_ib_update_fast_reg_key(struct ib_mr *mr, u8 newkey)
+{
+	ib_update_fast_reg_key(mr, newkey);
+}
+
+u32 smbdrs_ib_inc_rkey(u32 rkey)
+{
+	return ib_inc_rkey(rkey);
+}
+
+bool smbdrs_rdma_protocol_iwarp(const struct ib_device *dev, u32 port_num)
+{
+	return rdma_protocol_iwarp(dev, port_num);
+}
+
+void smbdrs_sg_set_buf(struct scatterlist *sg, const void *buf,
+		       unsigned int buflen)
+{
+	sg_set_buf(sg, buf, buflen);
+}
+

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * smbdirect-rs: prototypes of the ib_verbs.h inline wrappers in
+ * ib_helpers.c. The Rust side declares the same functions in rust/ib/ffi.rs.
+ */
+#ifndef _SMBDRS_IB_HELPERS_H
+#define _SMBDRS_IB_HELPERS_H
+
+#include <linux/scatterlist.h>
+#include <rdma/ib_verbs.h>
+
+int smbdrs_ib_post_send(struct ib_qp *qp, const struct ib_send_wr *wr,
+			const struct ib_send_wr **bad_wr);
+int smbdrs_ib_post_recv(struct ib_qp *qp, const struct ib_recv_wr *wr,
+			const struct ib_recv_wr **bad_wr);
+u64 smbdrs_ib_dma_map_single(struct ib_device *dev, void *cpu_addr,
+			     size_t size, enum dma_data_direction dir);
+int smbdrs_ib_dma_mapping_error(struct ib_device *dev, u64 dma_addr);
+void smbdrs_ib_dma_unmap_single(struct ib_device *dev, u64 addr, size_t size,
+				enum dma_data_direction dir);
+void smbdrs_ib_dma_sync_single_for_cpu(struct ib_device *dev, u64 addr,
+				       size_t size,
+				       enum dma_data_direction dir);
+void smbdrs_ib_dma_sync_single_for_device(struct ib_device *dev, u64 addr,
+					  size_t size,
+					  enum dma_data_direction dir);
+int smbdrs_ib_dma_map_sg(struct ib_device *dev, struct scatterlist *sg,
+			 int nents, enum dma_data_direction dir);
+void smbdrs_ib_dma_unmap_sg(struct ib_device *dev, struct scatterlist *sg,
+			    int nents, enum dma_data_direction dir);
+void smbdrs_ib_update_fast_reg_key(struct ib_mr *mr, u8 newkey);
+u32 smbdrs_ib_inc_rkey(u32 rkey);
+bool smbdrs_rdma_protocol_iwarp(const struct ib_device *dev, u32 port_num);
+void smbdrs_sg_set_buf(struct scatterlist *sg, const void *buf,
+		       unsigned int buflen);
+
+#endif /* _SMBDRS_IB_HELPERS_H */

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* smbdirect-rs: self-test module parameters, read by rust/selftest/. */
+#ifndef _SMBDRS_SELFTEST_PARAMS_H
+#define _SMBDRS_SELFTEST_PARAMS_H
+
+const char *smbdrs_selftest_name(void);
+const char *smbdrs_selftest_addr(void);
+
+#endif /* _SMBDRS_SELFTEST_PARAMS_H */

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The ib layer's self test: over one RDMA device, connect two queue pairs
+//! through rdma_cm (a listener and an active side in the same kernel),
+//! exchange messages, register a fast-registration memory region on the
+//! passive side, RDMA-write into it and RDMA-read it back from the active
+//! side, check every byte on both sides, invalidate, disconnect and tear
+//! everything down.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::sync::{new_condvar, new_spinlock, Arc, CondVar, CondVarTimeoutResult, SpinLock};
+use kernel::time::msecs_to_jiffies;
+
+use crate::ib::{
+    CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, Done, FastRegMr, Listener, Pd, QueuePair,
+    QueuePairCaps, RemoteKey, SgBuf, WorkHandler, WorkKind,
+};
+
+/// The rdma_cm port the self test listens on.
+const PORT: u16 = 18515;
+const TIMEOUT_MS: u32 = 5000;
+const MESSAGES: usize = 8;
+const RECV_SIZE: usize = 1024;
+const MR_PAGES: usize = 4;
+const RING: usize = 32;
+
+/// What a passing run saw.
+pub(super) struct Report {
+    pub(super) device: KVec<u8>,
+    pub(super) messages: usize,
+    pub(super) message_bytes: usize,
+    pub(super) rdma_bytes: usize,
+    pub(super) rkey: u32,
+}
+
+/// A failure: the step that failed and why.
+pub(super) struct Failure(pub(super) &'static str, pub(super) Error);
+
+trait Step<T> {
+    fn step(self, what: &'static str) -> Result<T, Failure>;
+}
+
+impl<T> Step<T> for Result<T> {
+    fn step(self, what: &'static str) -> Result<T, Failure> {
+        self.map_err(|e| Failure(what, e))
+    }
+}
+
+impl<T, B, G> Step<T> for Result<T, (Error, B, G)> {
+    fn step(self, what: &'static str) -> Result<T, Failure> {
+        self.map_err(|(e, _, _)| Failure(what, e))
+    }
+}
+
+/// Completions of one queue pair, kept until the test thread takes them.
+#[pin_data]
+struct Completions {
+    #[pin]
+    ring: SpinLock<[Option<Done<u32>>; RING]>,
+    #[pin]
+    cond: CondVar,
+}
+
+impl Completions {
+    fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                ring <- new_spinlock!([const { None }; RING], "smbdrs_selftest_ring"),
+                cond <- new_condvar!("smbdrs_selftest_cond"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Waits for the next completion of `kind`.
+    fn wait(&self, kind: WorkKind) -> Result<Done<u32>> {
+        let mut ring = self.ring.lock();
+        let mut left = msecs_to_jiffies(TIMEOUT_MS);
+        loop {
+            if let Some(slot) = ring.iter_mut().find(|d| d.as_ref().is_some_and(|d| d.kind == kind)) {
+                if let Some(done) = slot.take() {
+                    return if done.is_ok() {
+                        Ok(done)
+                    } else {
+                        pr_err!("smbdirect-rs: selftest: {:?} completed with status {}\n", kind, done.status);
+                        Err(EIO)
+                    };
+                }
+            }
+            match self.cond.wait_interruptible_timeout(&mut ring, left) {
+                CondVarTimeoutResult::Timeout => return Err(crate::ib::errno(bindings::ETIMEDOUT)),
+                CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
+                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+            }
+        }
+    }
+}
+
+impl WorkHandler for Completions {
+    type Tag = u32;
+
+    fn complete(&self, done: Done<u32>) {
+        let mut ring = self.ring.lock();
+        if let Some(slot) = ring.iter_mut().find(|d| d.is_none()) {
+            *slot = Some(done);
+        } else {
+            // The test never has more than RING requests in flight; a full
+            // ring is a bug. The buffer is freed once the lock is dropped.
+            drop(ring);
+            pr_err!("smbdirect-rs: selftest: completion ring full\n");
+            drop(done);
+            return;
+        }
+        drop(ring);
+        self.cond.notify_all();
+    }
+}
+
+fn pattern(seed: u8, i: usize) -> u8 {
+    (i as u8).wrapping_mul(31).wrapping_add(seed)
+}
+
+fn caps() -> QueuePairCaps {
+    QueuePairCaps {
+        max_send_wr: 16,
+        max_recv_wr: 16,
+        max_send_sge: 1,
+        max_recv_sge: 1,
+    }
+}
+
+fn conn_param() -> ConnParam {
+    ConnParam {
+        responder_resources: 1,
+        initiator_depth: 1,
+        retry_count: 6,
+        rnr_retry_count: 7,
+    }
+}
+
+fn post_recvs(qp: &QueuePair<Completions>, n: usize) -> Result<(), Failure> {
+    for i in 0..n {
+        let buf = DmaBuf::new(qp.pd(), RECV_SIZE, DmaDir::FromDevice).step("allocate receive buffer")?;
+        qp.post_recv(buf, i as u32).step("post receive")?;
+    }
+    Ok(())
+}
+
+fn send(qp: &QueuePair<Completions>, done: &Completions, bytes: &[u8]) -> Result<(), Failure> {
+    let mut buf = DmaBuf::new(qp.pd(), bytes.len(), DmaDir::ToDevice).step("allocate send buffer")?;
+    buf.write(|b| b.copy_from_slice(bytes));
+    qp.post_send(buf, bytes.len() as u32, 0).step("post send")?;
+    done.wait(WorkKind::Send).step("send completion")?;
+    Ok(())
+}
+
+fn recv(done: &Completions, out: &mut [u8]) -> Result<usize, Failure> {
+    let mut d = done.wait(WorkKind::Recv).step("receive completion")?;
+    let len = d.byte_len as usize;
+    if len > out.len() {
+        return Err(Failure("received message too long", crate::ib::errno(bindings::EMSGSIZE)));
+    }
+    if let Some(buf) = d.buf.as_mut() {
+        buf.read(|b| out[..len].copy_from_slice(&b[..len]));
+    }
+    Ok(len)
+}
+
+/// Runs the self test on the device that owns `addr`.
+pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
+    let listen_at = SocketAddrV4::new(addr, PORT);
+    let listener = Listener::bind(listen_at, 4).step("bind and listen")?;
+
+    // Active side: resolve, build its queue pair, post receives, connect.
+    let client = CmId::new().step("create active cm id")?;
+    client.resolve(listen_at, TIMEOUT_MS).step("resolve address and route")?;
+    let c_pd = Pd::new(&client).step("client PD")?;
+    let c_cq = Cq::new(&client, 64).step("client CQ")?;
+    let c_done = Completions::new().step("client completions")?;
+    let c_qp = QueuePair::new(&client, &c_pd, &c_cq, caps(), c_done.clone()).step("client QP")?;
+    post_recvs(&c_qp, 4)?;
+    client.connect(&c_qp, conn_param()).step("rdma_connect")?;
+
+    // Passive side: take the request, build its queue pair, accept.
+    let incoming = listener.accept_next(TIMEOUT_MS).step("connect request")?;
+    let s_id = incoming.id().step("incoming id")?.clone();
+    let s_pd = Pd::new(&s_id).step("server PD")?;
+    let s_cq = Cq::new(&s_id, 64).step("server CQ")?;
+    let s_done = Completions::new().step("server completions")?;
+    let s_qp = QueuePair::new(&s_id, &s_pd, &s_cq, caps(), s_done.clone()).step("server QP")?;
+    post_recvs(&s_qp, MESSAGES + 1)?;
+    let s_id = incoming.accept(&s_qp, conn_param(), TIMEOUT_MS).step("rdma_accept")?;
+    client.wait_for(CmEvent::Established, TIMEOUT_MS).step("client established")?;
+
+    let mut device = KVec::new();
+    device
+        .extend_from_slice(client.device_name().step("device name")?.as_bytes(), GFP_KERNEL)
+        .map_err(|_| ENOMEM)
+        .step("device name")?;
+
+    // Messages, active to passive, of growing sizes; every byte checked.
+    let mut message_bytes = 0;
+    let mut out = [0u8; RECV_SIZE];
+    let mut msg = [0u8; RECV_SIZE];
+    for m in 0..MESSAGES {
+        let len = 24 + m * 100;
+        for (i, b) in msg[..len].iter_mut().enumerate() {
+            *b = pattern(m as u8, i);
+        }
+        send(&c_qp, &c_done, &msg[..len])?;
+        let got = recv(&s_done, &mut out)?;
+        if got != len || out[..len] != msg[..len] {
+            return Err(Failure("message payload differs", EIO));
+        }
+        message_bytes += len;
+    }
+
+    // The passive side registers memory and tells the active side its key.
+    let rdma_len = MR_PAGES * bindings::PAGE_SIZE;
+    let sg = SgBuf::new(&s_pd, MR_PAGES, DmaDir::Bidirectional).step("MR buffer")?;
+    let mut mr = FastRegMr::new(&s_pd, MR_PAGES as u32).step("allocate FRMR")?;
+    let key = mr.map(sg).map_err(|(e, _)| Failure("map FRMR", e))?;
+    let access = bindings::ib_access_flags_IB_ACCESS_LOCAL_WRITE
+        | bindings::ib_access_flags_IB_ACCESS_REMOTE_WRITE
+        | bindings::ib_access_flags_IB_ACCESS_REMOTE_READ;
+    s_qp.post_reg_mr(&mr, access, 0).step("post REG_MR")?;
+    s_done.wait(WorkKind::RegMr).step("REG_MR completion")?;
+    if key.length != rdma_len as u64 {
+        return Err(Failure("FRMR length", EIO));
+    }
+    let mut key_msg = [0u8; 16];
+    key_msg[..8].copy_from_slice(&key.addr.to_le_bytes());
+    key_msg[8..12].copy_from_slice(&key.rkey.to_le_bytes());
+    key_msg[12..16].copy_from_slice(&(key.length as u32).to_le_bytes());
+    send(&s_qp, &s_done, &key_msg)?;
+    let got = recv(&c_done, &mut out)?;
+    if got != 16 {
+        return Err(Failure("key message length", EIO));
+    }
+    let remote = RemoteKey {
+        addr: u64::from_le_bytes(out[..8].try_into().unwrap_or_default()),
+        rkey: u32::from_le_bytes(out[8..12].try_into().unwrap_or_default()),
+        length: u64::from(u32::from_le_bytes(out[12..16].try_into().unwrap_or_default())),
+    };
+    if remote != key {
+        return Err(Failure("key message differs", EIO));
+    }
+
+    // RDMA write a pattern into the region, read it back, compare.
+    let mut src = DmaBuf::new(&c_pd, rdma_len, DmaDir::ToDevice).step("write source")?;
+    src.write(|b| b.iter_mut().enumerate().for_each(|(i, x)| *x = pattern(0xa5, i)));
+    c_qp.post_rdma_write(src, rdma_len as u32, remote, 0).step("post RDMA write")?;
+    c_done.wait(WorkKind::RdmaWrite).step("RDMA write completion")?;
+    let dst = DmaBuf::new(&c_pd, rdma_len, DmaDir::FromDevice).step("read sink")?;
+    c_qp.post_rdma_read(dst, rdma_len as u32, remote, 0).step("post RDMA read")?;
+    let mut read = c_done.wait(WorkKind::RdmaRead).step("RDMA read completion")?;
+    let read_ok = read.buf.as_mut().is_some_and(|b| {
+        b.read(|b| b.iter().enumerate().all(|(i, &x)| x == pattern(0xa5, i)))
+    });
+    if !read_ok {
+        return Err(Failure("RDMA read data differs", EIO));
+    }
+
+    // Tell the passive side we are done; it invalidates and checks memory.
+    send(&c_qp, &c_done, b"done")?;
+    recv(&s_done, &mut out)?;
+    s_qp.post_local_inv(&mr, 0).step("post LOCAL_INV")?;
+    s_done.wait(WorkKind::LocalInv).step("LOCAL_INV completion")?;
+    let data = mr.unmap().step("unmap FRMR")?.into_data();
+    if !data.iter().enumerate().all(|(i, &x)| x == pattern(0xa5, i)) {
+        return Err(Failure("registered memory differs", EIO));
+    }
+
+    // Disconnect and wait for both sides to see it; drops tear down the
+    // rest in order (QP drained and destroyed, CQ, PD, then the cm id).
+    client.disconnect();
+    client.wait_for(CmEvent::Disconnected, TIMEOUT_MS).step("client disconnected")?;
+    s_id.wait_for(CmEvent::Disconnected, TIMEOUT_MS).step("server disconnected")?;
+    let rkey = key.rkey;
+    drop(mr);
+    drop(c_qp);
+    drop(s_qp);
+    drop(listener);
+
+    Ok(Report {
+        device,
+        messages: MESSAGES + 2,
+        message_bytes: message_bytes + 16 + 4,
+        rdma_bytes: rdma_len,
+        rkey,
+    })
+}
