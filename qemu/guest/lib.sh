@@ -1,0 +1,351 @@
+# Helpers for the guest scenarios (busybox sh). Sourced by /init and by
+# every scenario script.
+#
+# Results go to the host as JSON lines on /dev/ttyS1 (one object a line):
+#   {"event":"check","name":N,"ok":true|false,"detail":S}
+#   {"event":"metric","name":N,"value":X,"unit":U}
+#   {"event":"note","name":N,"text":S}
+# /init adds "boot", "start", "kmemleak" and "end" events.
+#
+# busybox's shell runs its own applets before PATH, so iproute2, kmod and the
+# other real programs are called by full path.
+
+IP=/usr/sbin/ip
+RDMA=/usr/bin/rdma
+MODPROBE=/usr/sbin/modprobe
+RMMOD=/usr/sbin/rmmod
+MOUNT_CIFS=/usr/sbin/mount.cifs
+FIO=/usr/bin/fio
+SHA256=/usr/bin/sha256sum
+
+RESULTS=${RESULTS:-/dev/ttyS1}
+FAILED=/tmp/smbdrs.failed
+
+SERVER_IP=192.0.2.1
+CLIENT_IP=192.0.2.2
+SHARE_DIR=/srv/share
+SMB_USER=smbuser
+SMB_PASS=smbdrs-Passw0rd
+MNT=/mnt
+
+say() { echo "smbdrs: $*"; }
+
+# JSON string literal of $1: escape backslash, quote, tab; newlines become
+# \n; other control characters are dropped.
+json_str() {
+	printf '%s' "$1" | tr -d '\000-\010\013-\037' |
+		awk 'BEGIN { ORS = ""; printf "\"" }
+		{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t")
+		  if (NR > 1) printf "\\n"; printf "%s", $0 }
+		END { printf "\"" }'
+}
+
+emit() { printf '%s\n' "$1" >"$RESULTS"; }
+
+# check NAME OK(0|1 or true/false) [DETAIL]
+check() {
+	local name=$1 ok=$2 detail=${3:-}
+	case $ok in 0 | true | yes) ok=true ;; *) ok=false ;; esac
+	emit "{\"event\":\"check\",\"name\":$(json_str "$name"),\"ok\":$ok,\"detail\":$(json_str "$detail")}"
+	if [ $ok = true ]; then
+		say "check $name: ok${detail:+ ($detail)}"
+	else
+		say "check $name: FAILED${detail:+ ($detail)}"
+		echo "$name" >>"$FAILED"
+	fi
+}
+
+# require NAME OK [DETAIL]: a check that ends the scenario when it fails.
+require() {
+	check "$@"
+	case $2 in 0 | true | yes) return 0 ;; esac
+	exit 1
+}
+
+# run_check NAME CMD...: run CMD, the check passes when it exits 0. The
+# command's output (last 20 lines) is the detail.
+run_check() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && echo "$out"
+	check "$name" $rc "$(echo "$out" | tail -n 20)"
+	return $rc
+}
+
+# metric NAME VALUE [UNIT]: VALUE must be a number, else it is sent as a
+# string and the run's summary shows it as such.
+metric() {
+	local name=$1 value=$2 unit=${3:-}
+	if ! echo "$value" | grep -qE '^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$'; then
+		value=$(json_str "$value")
+	fi
+	emit "{\"event\":\"metric\",\"name\":$(json_str "$name"),\"value\":$value,\"unit\":$(json_str "$unit")}"
+	say "metric $name = $2 $unit"
+}
+
+note() {
+	emit "{\"event\":\"note\",\"name\":$(json_str "$1"),\"text\":$(json_str "$2")}"
+	say "note $1: $2"
+}
+
+# Monotonic seconds with centiseconds, from /proc/uptime.
+now() { cut -d' ' -f1 /proc/uptime; }
+# elapsed START END
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# mbps BYTES SECONDS -> MB/s (10^6 bytes)
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.01; printf "%.1f", b / s / 1e6 }'; }
+
+# Load a module, recording a failure with modprobe's message.
+load() {
+	local out
+	if out=$($MODPROBE "$@" 2>&1); then
+		return 0
+	fi
+	check "modprobe $*" 1 "$out"
+	return 1
+}
+
+# Every crypto module of the kernel: cifs and ksmbd allocate hmac(sha256),
+# cmac(aes), gcm(aes), ccm(aes), hmac(md5), sha512 ... and fail the mount
+# ("Could not allocate shash TFM") when the algorithm is not registered yet.
+load_crypto() {
+	local rel m n=0
+	rel=$(uname -r)
+	for m in $(find /lib/modules/"$rel"/kernel/crypto /lib/modules/"$rel"/kernel/lib/crypto \
+		/lib/modules/"$rel"/kernel/fs/smb/common -name '*.ko*' 2>/dev/null); do
+		m=${m##*/}
+		m=${m%%.ko*}
+		$MODPROBE "$m" 2>/dev/null && n=$((n + 1))
+	done
+	say "loaded $n crypto modules"
+}
+
+# Two veth ends in the init namespace. 6.12's cifs and ksmbd create their
+# rdma_cm ids in init_net and rxe's UDP socket lives there too, so client and
+# server cannot be split into network namespaces: the RDMA traffic is rxe's
+# (or siw's) loopback on veth0, and no packet leaves the VM (-nic none).
+net_setup() {
+	$IP link set lo up
+	$IP link add veth0 type veth peer name veth1 || return 1
+	$IP addr add $SERVER_IP/24 dev veth0
+	$IP addr add $CLIENT_IP/24 dev veth1
+	$IP link set veth0 up
+	$IP link set veth1 up
+}
+
+# rdma_link TYPE NAME: rxe or siw device on veth0.
+rdma_link() {
+	local type=$1 name=$2 i out
+	load "rdma_$type" || load "$type" || return 1
+	load rdma_ucm
+	load ib_uverbs
+	out=$($RDMA link add "$name" type "$type" netdev veth0 2>&1) || {
+		check "rdma link add $name" 1 "$out"
+		return 1
+	}
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		$RDMA link show "$name/1" 2>/dev/null | grep -q ACTIVE && break
+		sleep 1
+	done
+	out=$($RDMA link show "$name/1" 2>&1)
+	echo "$out"
+	echo "$out" | grep -q ACTIVE
+	check "rdma link $name active" $? "$out"
+}
+
+# ksmbd with one share on its own tmpfs, writable by the mapped user.
+ksmbd_start() {
+	local out
+	load ksmbd || return 1
+	mkdir -p $SHARE_DIR /etc/ksmbd
+	mount -t tmpfs -o size=1g,mode=0777 smbshare $SHARE_DIR
+	chmod 0777 $SHARE_DIR
+	cat >/etc/ksmbd/ksmbd.conf <<EOF
+[global]
+	netbios name = SMBDRS
+	server min protocol = SMB3
+	server multi channel support = no
+	smb2 max read = 8MB
+	smb2 max write = 8MB
+[share]
+	path = $SHARE_DIR
+	read only = no
+	guest ok = no
+	valid users = $SMB_USER
+	force user = $SMB_USER
+	force group = $SMB_USER
+EOF
+	out=$(/usr/sbin/ksmbd.adduser -a $SMB_USER -p "$SMB_PASS" 2>&1) || {
+		check "ksmbd.adduser" 1 "$out"
+		return 1
+	}
+	out=$(/usr/sbin/ksmbd.mountd 2>&1) || {
+		check "ksmbd.mountd" 1 "$out"
+		return 1
+	}
+	# mountd starts the kernel server through netlink; wait for it.
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q '^ksmbd' /proc/modules && [ -e /sys/class/ksmbd-control/kill_server ] &&
+			netstat -ltn 2>/dev/null | grep -q ':445 ' && break
+		sleep 1
+	done
+	netstat -ltn 2>/dev/null | grep -q ':445 '
+	check "ksmbd listening" $? "$(netstat -ltn 2>&1 | grep -E ':445 |:5445 ')"
+}
+
+ksmbd_stop() {
+	/usr/sbin/ksmbd.control -s >/dev/null 2>&1
+	sleep 1
+	$RMMOD ksmbd 2>/dev/null
+}
+
+# cifs_mount OPTS: mount //SERVER/share on $MNT with the test user.
+cifs_mount() {
+	local extra=$1 out
+	mkdir -p $MNT
+	out=$($MOUNT_CIFS //$SERVER_IP/share $MNT \
+		-o "vers=3.1.1,username=$SMB_USER,password=$SMB_PASS,cache=none$extra" 2>&1)
+	local rc=$?
+	[ -n "$out" ] && echo "$out"
+	return $rc
+}
+
+cifs_umount() {
+	umount $MNT 2>&1
+}
+
+# The SMBDirect section of /proc/fs/cifs/DebugData as metrics (values are
+# printed in hex there). PREFIX names them, e.g. rxe_.
+smbdirect_metrics() {
+	local prefix=$1 dd v k
+	dd=$(cat /proc/fs/cifs/DebugData 2>&1)
+	note "${prefix}debugdata" "$(echo "$dd" | grep -E 'SMBDirect|^Conn|Credits|^MR|Number of credits')"
+	for k in protocol_version:'protocol version' receive_credit_max send_credit_target \
+		max_send_size max_fragmented_recv_size max_fragmented_send_size max_receive_size:'max_receive_size' \
+		max_readwrite_size rdma_readwrite_threshold send_credits receive_credits \
+		receive_credit_target responder_resources max_frmr_depth; do
+		local key=${k%%:*} pat=${k#*:}
+		[ "$pat" = "$k" ] && pat=$key
+		v=$(echo "$dd" | sed -n "s/.*$pat: *\([0-9a-fA-F]*\).*/\1/p" | head -n 1)
+		[ -n "$v" ] && metric "$prefix$key" "$((0x$v))"
+	done
+}
+
+# fio_run NAME RW FILE SIZE: O_DIRECT, 1 MiB blocks, sync engine. A write
+# job verifies what it wrote (sha256 headers in every block) after writing; a
+# read job verifies the headers of an existing file. Prints MB/s.
+fio_run() {
+	local name=$1 rw=$2 file=$3 size=$4 out bw
+	out=$($FIO --name="$name" --filename="$file" --rw="$rw" --bs=1M --size="$size" \
+		--direct=1 --ioengine=psync --iodepth=1 --numjobs=1 --thread \
+		--verify=sha256 --do_verify=1 --verify_fatal=1 --verify_dump=0 \
+		--output-format=terse --terse-version=3 2>&1)
+	local rc=$?
+	echo "$out" | grep -v '^3;' >&2
+	[ $rc -eq 0 ] || {
+		echo "$out" | tail -n 20 >&2
+		return $rc
+	}
+	# terse v3: field 7 = read bandwidth KiB/s, field 48 = write bandwidth KiB/s
+	bw=$(echo "$out" | awk -F';' -v rw="$rw" '$1 == "3" {
+		v = (rw ~ /write/) ? $48 : $7; printf "%.1f", v * 1024 / 1e6 }')
+	echo "$bw"
+}
+
+# checksum_roundtrip TAG MiB [corrupt]: write a random file through the mount,
+# compare sha256 of the source, of the share's backing file (read directly on
+# the server side) and of the file read back through the mount (cache=none,
+# so the read goes to the server). "corrupt" flips a byte of the backing file
+# first: the harness's own test that a mismatch is caught.
+checksum_roundtrip() {
+	local tag=$1 mib=$2 corrupt=${3:-} t0 t1 src back thru
+	dd if=/dev/urandom of=/tmp/payload bs=1M count="$mib" 2>/dev/null
+	src=$($SHA256 /tmp/payload | cut -d' ' -f1)
+	t0=$(now)
+	cat /tmp/payload >$MNT/payload.bin
+	local wrc=$?
+	t1=$(now)
+	check "${tag}cp_write" $wrc "cat /tmp/payload > $MNT/payload.bin"
+	metric "${tag}cp_write_MBps" "$(mbps $((mib * 1048576)) "$(elapsed "$t0" "$t1")")" MB/s
+	if [ "$corrupt" = corrupt ]; then
+		printf 'X' | dd of=$SHARE_DIR/payload.bin bs=1 seek=4097 conv=notrunc 2>/dev/null
+		note "${tag}corrupt" "flipped byte 4097 of the backing file $SHARE_DIR/payload.bin"
+	fi
+	back=$($SHA256 $SHARE_DIR/payload.bin | cut -d' ' -f1)
+	t0=$(now)
+	thru=$($SHA256 $MNT/payload.bin | cut -d' ' -f1)
+	t1=$(now)
+	metric "${tag}sha256_read_MBps" "$(mbps $((mib * 1048576)) "$(elapsed "$t0" "$t1")")" MB/s
+	[ "$src" = "$back" ]
+	check "${tag}sha256_backing" $? "source $src backing $back"
+	[ "$src" = "$thru" ]
+	check "${tag}sha256_readback" $? "source $src read back $thru"
+	rm -f $MNT/payload.bin /tmp/payload
+}
+
+# fio_roundtrip TAG MiB: fio write with verify, then a separate read job that
+# verifies every block again; MB/s of both as metrics.
+fio_roundtrip() {
+	local tag=$1 mib=$2 bw
+	if bw=$(fio_run "${tag}write" write $MNT/fio.bin "${mib}M"); then
+		check "${tag}fio_write_verify" 0 "fio write+verify ${mib} MiB, sha256"
+		metric "${tag}fio_write_MBps" "$bw" MB/s
+	else
+		check "${tag}fio_write_verify" 1 "fio write+verify failed"
+	fi
+	if bw=$(fio_run "${tag}read" read $MNT/fio.bin "${mib}M"); then
+		check "${tag}fio_read_verify" 0 "fio read+verify ${mib} MiB, sha256"
+		metric "${tag}fio_read_MBps" "$bw" MB/s
+	else
+		check "${tag}fio_read_verify" 1 "fio read+verify failed"
+	fi
+	rm -f $MNT/fio.bin
+}
+
+# smb_baseline TYPE: upstream cifs client to upstream ksmbd over TYPE (rxe or
+# siw), then the same over TCP. FIO_MIB sets the data size.
+smb_baseline() {
+	local type=$1 dev mib=${FIO_MIB:-64} out t0 t1
+	dev=${type}0
+	load_crypto
+	net_setup || require "veth setup" 1
+	rdma_link "$type" "$dev" || exit 1
+	ksmbd_start || exit 1
+	$RDMA link show >&2
+
+	t0=$(now)
+	out=$(cifs_mount ",rdma" 2>&1)
+	local rc=$?
+	t1=$(now)
+	metric "${type}_mount_s" "$(elapsed "$t0" "$t1")" s
+	require "${type}_mount_rdma" $rc "$out$(dmesg | grep -iE 'cifs|smbd|rdma' | tail -n 15)"
+	grep " $MNT " /proc/mounts
+	grep " $MNT " /proc/mounts | grep -q 'rdma'
+	check "${type}_proc_mounts_rdma" $? "$(grep " $MNT " /proc/mounts)"
+	grep -q 'SMBDirect (in hex) protocol version' /proc/fs/cifs/DebugData
+	check "${type}_debugdata_smbdirect" $? "$(grep -A3 SMBDirect /proc/fs/cifs/DebugData)"
+	smbdirect_metrics "${type}_"
+
+	checksum_roundtrip "${type}_" 32
+	fio_roundtrip "${type}_rdma_" "$mib"
+	# Counters after the I/O: the RDMA path was really used.
+	note "${type}_debugdata_after" "$(grep -E 'SMBDirect|^Conn|Credits|^MR' /proc/fs/cifs/DebugData)"
+	$RDMA statistic show link "$dev/1" 2>/dev/null | head -n 5 >&2
+	out=$(cifs_umount)
+	check "${type}_umount_rdma" $? "$out"
+
+	out=$(cifs_mount "" 2>&1)
+	require "${type}_mount_tcp" $? "$out"
+	grep " $MNT " /proc/mounts | grep -qv 'rdma'
+	check "${type}_tcp_mount_is_tcp" $? "$(grep " $MNT " /proc/mounts)"
+	checksum_roundtrip "${type}_tcp_" 32
+	fio_roundtrip "${type}_tcp_" "$mib"
+	out=$(cifs_umount)
+	check "${type}_umount_tcp" $? "$out"
+
+	ksmbd_stop
+	$RDMA link delete "$dev" 2>/dev/null
+}
