@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Local protocol parameters (§3.1.1.1) and their defaults.
+//!
+//! The defaults follow the Linux implementation, which the specification
+//! leaves to the implementer: 255 credits, 1364-byte messages (so that a
+//! 24-byte header leaves 1340 payload bytes), 120-second keepalive and
+//! negotiate timers.
+
+use super::error::ConfigError;
+use super::wire::{MIN_FRAGMENTED_SIZE, MIN_RECEIVE_SIZE};
+
+/// Which end of the connection the engine runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The initiator, which sends the negotiate request (cifs).
+    Client,
+    /// The responder, which answers it (ksmbd).
+    Server,
+}
+
+/// The RDMA transport family, which decides the TCP-like port number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// iWARP, which shares the IP port space with TCP.
+    Iwarp,
+    /// InfiniBand or RoCE, which have a port space of their own.
+    InfinibandOrRoce,
+}
+
+/// The port for SMB Direct over iWARP (§1.9, [MS-SMB2] §2.1).
+pub const SMBD_PORT_IWARP: u16 = 5445;
+
+/// The port for SMB Direct over InfiniBand and RoCE.
+pub const SMBD_PORT_IB: u16 = 445;
+
+/// Returns the port SMB Direct uses on a transport.
+///
+/// iWARP runs over TCP, so it cannot share port 445 with SMB over TCP and
+/// uses 5445; InfiniBand and RoCE have their own port namespace and use 445.
+/// Mixing them up is one of the upstream interoperability bugs.
+pub const fn port_for(transport: TransportKind) -> u16 {
+    match transport {
+        TransportKind::Iwarp => SMBD_PORT_IWARP,
+        TransportKind::InfinibandOrRoce => SMBD_PORT_IB,
+    }
+}
+
+/// The local parameters of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// The number of receive buffers the transport allocates; the engine
+    /// never posts (or grants) more (Connection.ReceiveCreditMax).
+    pub receive_credit_max: u16,
+    /// The number of send credits we ask the peer for
+    /// (Connection.SendCreditTarget).
+    pub send_credit_target: u16,
+    /// The number of sends the transport can have in flight at once.
+    pub send_queue_depth: u16,
+    /// The largest message we send, header included (Connection.MaxSendSize).
+    pub max_send_size: u32,
+    /// The size of each receive buffer (Connection.MaxReceiveSize).
+    pub max_receive_size: u32,
+    /// The largest upper-layer message we reassemble
+    /// (Connection.MaxFragmentedRecvSize).
+    pub max_fragmented_recv_size: u32,
+    /// The largest RDMA read or write we perform or allow
+    /// (Connection.MaxReadWriteSize).
+    pub max_read_write_size: u32,
+    /// The idle time after which a keepalive is sent (§3.1.2.2).
+    pub keepalive_interval_ms: u64,
+    /// The time an unanswered keepalive waits before the connection is
+    /// dropped.
+    pub keepalive_timeout_ms: u64,
+    /// The time the negotiate exchange may take.
+    pub negotiate_timeout_ms: u64,
+}
+
+impl Config {
+    /// The defaults of the Linux client (cifs).
+    ///
+    /// `max_fragmented_recv_size` is 173910, which is (255 * 1364) / 2: half
+    /// of the receive buffers can hold a partial message, so that the other
+    /// half can always be posted and granted (known bug 10).
+    pub const fn default_client() -> Self {
+        Config {
+            receive_credit_max: 255,
+            send_credit_target: 255,
+            send_queue_depth: 255,
+            max_send_size: 1364,
+            max_receive_size: 1364,
+            max_fragmented_recv_size: 173_910,
+            max_read_write_size: 1_048_576,
+            keepalive_interval_ms: 120_000,
+            keepalive_timeout_ms: 120_000,
+            negotiate_timeout_ms: 120_000,
+        }
+    }
+
+    /// The defaults of the Linux server (ksmbd), with the safe fragmented
+    /// size of the client instead of ksmbd 6.12's 1 MiB.
+    pub const fn default_server() -> Self {
+        Config {
+            max_read_write_size: 8 * 1_048_576,
+            ..Self::default_client()
+        }
+    }
+
+    /// Returns the default configuration of a role.
+    pub const fn default_for(role: Role) -> Self {
+        match role {
+            Role::Client => Self::default_client(),
+            Role::Server => Self::default_server(),
+        }
+    }
+
+    /// Returns the fragmented receive size that half of the receive
+    /// buffers can hold, the rule behind Linux's 173910.
+    pub const fn safe_max_fragmented_recv_size(&self) -> u32 {
+        let all = (self.receive_credit_max as u64).saturating_mul(self.max_receive_size as u64) / 2;
+        if all > u32::MAX as u64 {
+            u32::MAX
+        } else {
+            all as u32
+        }
+    }
+
+    /// Checks that every value is within what the protocol allows.
+    pub const fn validate(&self) -> Result<(), ConfigError> {
+        if self.receive_credit_max == 0 {
+            return Err(ConfigError::ZeroReceiveCreditMax);
+        }
+        if self.send_credit_target == 0 {
+            return Err(ConfigError::ZeroSendCreditTarget);
+        }
+        if self.send_queue_depth == 0 {
+            return Err(ConfigError::ZeroSendQueueDepth);
+        }
+        if self.max_send_size < MIN_RECEIVE_SIZE {
+            return Err(ConfigError::MaxSendSizeTooSmall);
+        }
+        if self.max_receive_size < MIN_RECEIVE_SIZE {
+            return Err(ConfigError::MaxReceiveSizeTooSmall);
+        }
+        if self.max_fragmented_recv_size < MIN_FRAGMENTED_SIZE {
+            return Err(ConfigError::MaxFragmentedSizeTooSmall);
+        }
+        if self.keepalive_interval_ms == 0
+            || self.keepalive_timeout_ms == 0
+            || self.negotiate_timeout_ms == 0
+        {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Known bug 17: iWARP uses 5445, InfiniBand and RoCE use 445.
+    #[test]
+    fn port_choice() {
+        assert_eq!(port_for(TransportKind::Iwarp), 5445);
+        assert_eq!(port_for(TransportKind::InfinibandOrRoce), 445);
+    }
+
+    /// The defaults match Linux and pass validation.
+    #[test]
+    fn defaults() {
+        let c = Config::default_client();
+        assert_eq!(c.receive_credit_max, 255);
+        assert_eq!(c.send_credit_target, 255);
+        assert_eq!(c.max_send_size, 1364);
+        assert_eq!(c.max_receive_size, 1364);
+        assert_eq!(c.max_fragmented_recv_size, 173_910);
+        assert_eq!(c.safe_max_fragmented_recv_size(), 173_910);
+        assert_eq!(c.keepalive_interval_ms, 120_000);
+        assert_eq!(c.negotiate_timeout_ms, 120_000);
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(Config::default_server().validate(), Ok(()));
+        assert_eq!(
+            Config::default_for(Role::Server).max_read_write_size,
+            8 << 20
+        );
+    }
+
+    #[test]
+    fn validate_errors() {
+        let ok = Config::default_client();
+        let cases: [(Config, ConfigError); 7] = [
+            (
+                Config {
+                    receive_credit_max: 0,
+                    ..ok
+                },
+                ConfigError::ZeroReceiveCreditMax,
+            ),
+            (
+                Config {
+                    send_credit_target: 0,
+                    ..ok
+                },
+                ConfigError::ZeroSendCreditTarget,
+            ),
+            (
+                Config {
+                    send_queue_depth: 0,
+                    ..ok
+                },
+                ConfigError::ZeroSendQueueDepth,
+            ),
+            (
+                Config {
+                    max_send_size: 127,
+                    ..ok
+                },
+                ConfigError::MaxSendSizeTooSmall,
+            ),
+            (
+                Config {
+                    max_receive_size: 127,
+                    ..ok
+                },
+                ConfigError::MaxReceiveSizeTooSmall,
+            ),
+            (
+                Config {
+                    max_fragmented_recv_size: 131_071,
+                    ..ok
+                },
+                ConfigError::MaxFragmentedSizeTooSmall,
+            ),
+            (
+                Config {
+                    keepalive_interval_ms: 0,
+                    ..ok
+                },
+                ConfigError::ZeroTimeout,
+            ),
+        ];
+        for (c, e) in cases {
+            assert_eq!(c.validate(), Err(e));
+        }
+    }
+}
