@@ -37,8 +37,11 @@ mapfile -t cfiles < <(git ls-files '*.c' '*.h')
 for f in "${cfiles[@]}"; do
 	check "checkpatch $f" checkpatch -f "$f"
 done
+# Outside the git checkout: inside it, checkpatch reviews the .patch file as
+# a tracked file instead of reading it as a patch.
+checkpatch_patch() { (cd / && checkpatch "$repo/$1"); }
 for f in patches/*.patch; do
-	[ -e "$f" ] && check "checkpatch $f" checkpatch "$f"
+	[ -e "$f" ] && check "checkpatch $f" checkpatch_patch "$f"
 done
 
 mapfile -t sh < <(git ls-files '*.sh' .ci/run 'qemu/guest/*')

@@ -282,7 +282,8 @@ unsafe fn on_connect_request(
     if !conn.private_data.is_null() && private_len > 0 {
         // SAFETY: rdma_cm guarantees `private_data_len` readable bytes at
         // `private_data` during the callback; we copy at most that many.
-        let src = unsafe { core::slice::from_raw_parts(conn.private_data.cast::<u8>(), private_len) };
+        let src =
+            unsafe { core::slice::from_raw_parts(conn.private_data.cast::<u8>(), private_len) };
         private[..private_len].copy_from_slice(src);
     }
 
@@ -466,7 +467,9 @@ impl CmId {
                 return Ok(CmEvent::DeviceRemoval);
             }
             match shared.cond.wait_interruptible_timeout(&mut state, left) {
-                kernel::sync::CondVarTimeoutResult::Timeout => return Err(errno(bindings::ETIMEDOUT)),
+                kernel::sync::CondVarTimeoutResult::Timeout => {
+                    return Err(errno(bindings::ETIMEDOUT))
+                }
                 kernel::sync::CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
                 kernel::sync::CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
             }
@@ -481,7 +484,7 @@ impl CmId {
                 return Ok(());
             }
             if ev.is_fatal() {
-                pr_warn!("smbdirect-rs: rdma_cm: waiting for {:?}, got {:?}\n", want, ev);
+                pr_warn!("rdma_cm: waiting for {:?}, got {:?}\n", want, ev);
                 return Err(match ev {
                     CmEvent::Rejected(_) => errno(bindings::ECONNREFUSED),
                     CmEvent::Unreachable(_) | CmEvent::AddrError(_) | CmEvent::RouteError(_) => {
@@ -515,7 +518,9 @@ impl CmId {
         })?;
         self.wait_for(CmEvent::AddrResolved, timeout_ms.saturating_add(1000))?;
         // SAFETY: `id` is valid and its address is resolved.
-        to_result(unsafe { bindings::rdma_resolve_route(self.inner.as_ptr(), timeout_ms as kernel::ffi::c_ulong) })?;
+        to_result(unsafe {
+            bindings::rdma_resolve_route(self.inner.as_ptr(), timeout_ms as kernel::ffi::c_ulong)
+        })?;
         self.wait_for(CmEvent::RouteResolved, timeout_ms.saturating_add(1000))
     }
 
@@ -601,7 +606,9 @@ impl Listener {
                 return Err(ENODEV);
             }
             match shared.cond.wait_interruptible_timeout(&mut state, left) {
-                kernel::sync::CondVarTimeoutResult::Timeout => return Err(errno(bindings::ETIMEDOUT)),
+                kernel::sync::CondVarTimeoutResult::Timeout => {
+                    return Err(errno(bindings::ETIMEDOUT))
+                }
                 kernel::sync::CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
                 kernel::sync::CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
             }

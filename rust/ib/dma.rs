@@ -229,7 +229,12 @@ impl SgBuf {
         // SAFETY: By the type invariant the table is mapped; it is unmapped
         // with the original entry count, once.
         unsafe {
-            ffi::smbdrs_ib_dma_unmap_sg(self.pd.device(), self.sg.as_mut_ptr(), self.nents, self.dir.raw())
+            ffi::smbdrs_ib_dma_unmap_sg(
+                self.pd.device(),
+                self.sg.as_mut_ptr(),
+                self.nents,
+                self.dir.raw(),
+            )
         };
         self.mapped = 0;
     }

@@ -62,5 +62,9 @@ extern "C" {
     pub(crate) fn smbdrs_ib_update_fast_reg_key(mr: *mut bindings::ib_mr, newkey: u8);
     pub(crate) fn smbdrs_ib_inc_rkey(rkey: u32) -> u32;
     pub(crate) fn smbdrs_rdma_protocol_iwarp(dev: *const bindings::ib_device, port: u32) -> bool;
-    pub(crate) fn smbdrs_sg_set_buf(sg: *mut bindings::scatterlist, buf: *const c_void, len: c_uint);
+    pub(crate) fn smbdrs_sg_set_buf(
+        sg: *mut bindings::scatterlist,
+        buf: *const c_void,
+        len: c_uint,
+    );
 }

@@ -101,7 +101,11 @@ impl FastRegMr {
         }
         // SAFETY: The PD is valid.
         let mr = from_err_ptr(unsafe {
-            bindings::ib_alloc_mr(pd.inner.as_ptr(), bindings::ib_mr_type_IB_MR_TYPE_MEM_REG, max_pages)
+            bindings::ib_alloc_mr(
+                pd.inner.as_ptr(),
+                bindings::ib_mr_type_IB_MR_TYPE_MEM_REG,
+                max_pages,
+            )
         })?;
         let inner = Arc::new(
             MrInner {
@@ -152,7 +156,13 @@ impl FastRegMr {
         // SAFETY: `buf`'s scatterlist is DMA-mapped with `nents` segments;
         // the region keeps the page addresses only.
         let n = unsafe {
-            bindings::ib_map_mr_sg(mr, buf.sg_ptr(), nents, core::ptr::null_mut(), bindings::PAGE_SIZE as c_uint)
+            bindings::ib_map_mr_sg(
+                mr,
+                buf.sg_ptr(),
+                nents,
+                core::ptr::null_mut(),
+                bindings::PAGE_SIZE as c_uint,
+            )
         };
         if n != nents {
             return Err((if n < 0 { Error::from_errno(n) } else { EINVAL }, buf));
@@ -190,7 +200,7 @@ impl Drop for FastRegMr {
             // outlives us and may stay valid for the peer: its memory must
             // never be freed. Leak it, loudly, rather than risk a DMA into
             // freed memory. Draining the queue pair first avoids this.
-            pr_err!("smbdirect-rs: memory region dropped with work in flight; leaking its buffer\n");
+            pr_err!("memory region dropped with work in flight; leaking its buffer\n");
             if let Some(buf) = self.buf.take() {
                 core::mem::forget(buf);
             }

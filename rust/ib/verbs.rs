@@ -267,7 +267,10 @@ struct Posted<H: WorkHandler> {
 ///
 /// Called by ib_core only, with a work completion whose `wr_cqe` is the
 /// `cqe` of a [`Posted<H>`] leaked by [`QueuePair::post`], exactly once.
-unsafe extern "C" fn work_done<H: WorkHandler>(_cq: *mut bindings::ib_cq, wc: *mut bindings::ib_wc) {
+unsafe extern "C" fn work_done<H: WorkHandler>(
+    _cq: *mut bindings::ib_cq,
+    wc: *mut bindings::ib_wc,
+) {
     // SAFETY: ib_core passes a valid completion for the call's duration.
     let wc = unsafe { &*wc };
     // SAFETY: Every work request we post sets `wr_cqe`, so that is the
@@ -355,7 +358,8 @@ impl<H: WorkHandler> QueuePair<H> {
         };
         // SAFETY: `id` is valid and has no queue pair (claimed above); `pd`
         // and the CQ are on its device; `attr` is copied.
-        let ret = unsafe { bindings::rdma_create_qp(id.inner.as_ptr(), pd.inner.as_ptr(), &mut attr) };
+        let ret =
+            unsafe { bindings::rdma_create_qp(id.inner.as_ptr(), pd.inner.as_ptr(), &mut attr) };
         if let Err(e) = to_result(ret) {
             id.inner.release_qp();
             return Err(e);
@@ -418,7 +422,11 @@ impl<H: WorkHandler> QueuePair<H> {
         (e, p.buf, p.tag)
     }
 
-    fn post_send_wr(&self, wr: &bindings::ib_send_wr, p: *mut Posted<H>) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
+    fn post_send_wr(
+        &self,
+        wr: &bindings::ib_send_wr,
+        p: *mut Posted<H>,
+    ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
         let mut bad = core::ptr::null();
         // SAFETY: `qp` is valid; `wr` and its scatter/gather list are copied
         // by the driver before the call returns; its `wr_cqe` points to `p`,
@@ -433,7 +441,11 @@ impl<H: WorkHandler> QueuePair<H> {
     }
 
     /// Posts `buf` as a receive buffer.
-    pub fn post_recv(&self, buf: DmaBuf, tag: H::Tag) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
+    pub fn post_recv(
+        &self,
+        buf: DmaBuf,
+        tag: H::Tag,
+    ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
         let Some(mut sge) = u32::try_from(buf.len()).ok().and_then(|l| buf.sge(l)) else {
             return Err((EINVAL, Some(buf), tag));
         };
@@ -458,8 +470,20 @@ impl<H: WorkHandler> QueuePair<H> {
     }
 
     /// Sends the first `len` bytes of `buf`.
-    pub fn post_send(&self, buf: DmaBuf, len: u32, tag: H::Tag) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
-        self.post_buf_wr(WorkKind::Send, bindings::ib_wr_opcode_IB_WR_SEND, buf, len, None, tag)
+    pub fn post_send(
+        &self,
+        buf: DmaBuf,
+        len: u32,
+        tag: H::Tag,
+    ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
+        self.post_buf_wr(
+            WorkKind::Send,
+            bindings::ib_wr_opcode_IB_WR_SEND,
+            buf,
+            len,
+            None,
+            tag,
+        )
     }
 
     /// Writes the first `len` bytes of `buf` into the peer's `remote`.
@@ -470,7 +494,14 @@ impl<H: WorkHandler> QueuePair<H> {
         remote: RemoteKey,
         tag: H::Tag,
     ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
-        self.post_buf_wr(WorkKind::RdmaWrite, bindings::ib_wr_opcode_IB_WR_RDMA_WRITE, buf, len, Some(remote), tag)
+        self.post_buf_wr(
+            WorkKind::RdmaWrite,
+            bindings::ib_wr_opcode_IB_WR_RDMA_WRITE,
+            buf,
+            len,
+            Some(remote),
+            tag,
+        )
     }
 
     /// Reads `len` bytes of the peer's `remote` into `buf`.
@@ -481,7 +512,14 @@ impl<H: WorkHandler> QueuePair<H> {
         remote: RemoteKey,
         tag: H::Tag,
     ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
-        self.post_buf_wr(WorkKind::RdmaRead, bindings::ib_wr_opcode_IB_WR_RDMA_READ, buf, len, Some(remote), tag)
+        self.post_buf_wr(
+            WorkKind::RdmaRead,
+            bindings::ib_wr_opcode_IB_WR_RDMA_READ,
+            buf,
+            len,
+            Some(remote),
+            tag,
+        )
     }
 
     fn post_buf_wr(
@@ -517,7 +555,12 @@ impl<H: WorkHandler> QueuePair<H> {
 
     /// Registers `mr`'s current mapping (see [`FastRegMr::map`]) with the
     /// given `IB_ACCESS_*` flags.
-    pub fn post_reg_mr(&self, mr: &FastRegMr, access: u32, tag: H::Tag) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
+    pub fn post_reg_mr(
+        &self,
+        mr: &FastRegMr,
+        access: u32,
+        tag: H::Tag,
+    ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
         let p = self.posted(WorkKind::RegMr, None, Some(mr.inner.clone()), tag)?;
         let mut wr = bindings::ib_reg_wr {
             mr: mr.inner.as_ptr(),
@@ -532,7 +575,11 @@ impl<H: WorkHandler> QueuePair<H> {
     }
 
     /// Invalidates `mr`'s registration, ending remote access.
-    pub fn post_local_inv(&self, mr: &FastRegMr, tag: H::Tag) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
+    pub fn post_local_inv(
+        &self,
+        mr: &FastRegMr,
+        tag: H::Tag,
+    ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
         let p = self.posted(WorkKind::LocalInv, None, Some(mr.inner.clone()), tag)?;
         let mut wr = bindings::ib_send_wr {
             opcode: bindings::ib_wr_opcode_IB_WR_LOCAL_INV,

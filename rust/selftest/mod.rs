@@ -2,7 +2,7 @@
 
 //! Self tests run inside the kernel at module load, chosen by the
 //! `selftest=` module parameter (CONFIG_SMBDIRECT_RS_SELFTEST). Each prints
-//! one line `smbdirect-rs: selftest NAME: PASS ...` or `... FAIL ...` that
+//! one line `smbdirect_rs: selftest NAME: PASS ...` or `... FAIL ...` that
 //! the VM scenarios assert on.
 
 use core::net::Ipv4Addr;
@@ -33,13 +33,17 @@ pub(crate) fn run_from_params() {
     }
     let addr_text = param(smbdrs_selftest_addr);
     let Ok(addr) = Ipv4Addr::from_str(addr_text) else {
-        pr_err!("smbdirect-rs: selftest {}: FAIL bad selftest_addr {:?}\n", name, addr_text);
+        pr_err!(
+            "selftest {}: FAIL bad selftest_addr {:?}\n",
+            name,
+            addr_text
+        );
         return;
     };
     match name {
         "rdma" => match rdma::run(addr) {
             Ok(r) => pr_info!(
-                "smbdirect-rs: selftest rdma: PASS device={} messages={} message_bytes={} rdma_write={} rdma_read={} rkey={:#x}\n",
+                "selftest rdma: PASS device={} messages={} message_bytes={} rdma_write={} rdma_read={} rkey={:#x}\n",
                 core::str::from_utf8(&r.device).unwrap_or("?"),
                 r.messages,
                 r.message_bytes,
@@ -47,8 +51,8 @@ pub(crate) fn run_from_params() {
                 r.rdma_bytes,
                 r.rkey
             ),
-            Err(e) => pr_err!("smbdirect-rs: selftest rdma: FAIL {}: {:?}\n", e.0, e.1),
+            Err(e) => pr_err!("selftest rdma: FAIL {}: {:?}\n", e.0, e.1),
         },
-        other => pr_err!("smbdirect-rs: selftest {}: FAIL unknown self test\n", other),
+        other => pr_err!("selftest {}: FAIL unknown self test\n", other),
     }
 }

@@ -80,12 +80,19 @@ impl Completions {
         let mut ring = self.ring.lock();
         let mut left = msecs_to_jiffies(TIMEOUT_MS);
         loop {
-            if let Some(slot) = ring.iter_mut().find(|d| d.as_ref().is_some_and(|d| d.kind == kind)) {
+            if let Some(slot) = ring
+                .iter_mut()
+                .find(|d| d.as_ref().is_some_and(|d| d.kind == kind))
+            {
                 if let Some(done) = slot.take() {
                     return if done.is_ok() {
                         Ok(done)
                     } else {
-                        pr_err!("smbdirect-rs: selftest: {:?} completed with status {}\n", kind, done.status);
+                        pr_err!(
+                            "selftest: {:?} completed with status {}\n",
+                            kind,
+                            done.status
+                        );
                         Err(EIO)
                     };
                 }
@@ -110,7 +117,7 @@ impl WorkHandler for Completions {
             // The test never has more than RING requests in flight; a full
             // ring is a bug. The buffer is freed once the lock is dropped.
             drop(ring);
-            pr_err!("smbdirect-rs: selftest: completion ring full\n");
+            pr_err!("selftest: completion ring full\n");
             drop(done);
             return;
         }
@@ -143,14 +150,16 @@ fn conn_param() -> ConnParam {
 
 fn post_recvs(qp: &QueuePair<Completions>, n: usize) -> Result<(), Failure> {
     for i in 0..n {
-        let buf = DmaBuf::new(qp.pd(), RECV_SIZE, DmaDir::FromDevice).step("allocate receive buffer")?;
+        let buf =
+            DmaBuf::new(qp.pd(), RECV_SIZE, DmaDir::FromDevice).step("allocate receive buffer")?;
         qp.post_recv(buf, i as u32).step("post receive")?;
     }
     Ok(())
 }
 
 fn send(qp: &QueuePair<Completions>, done: &Completions, bytes: &[u8]) -> Result<(), Failure> {
-    let mut buf = DmaBuf::new(qp.pd(), bytes.len(), DmaDir::ToDevice).step("allocate send buffer")?;
+    let mut buf =
+        DmaBuf::new(qp.pd(), bytes.len(), DmaDir::ToDevice).step("allocate send buffer")?;
     buf.write(|b| b.copy_from_slice(bytes));
     qp.post_send(buf, bytes.len() as u32, 0).step("post send")?;
     done.wait(WorkKind::Send).step("send completion")?;
@@ -161,7 +170,10 @@ fn recv(done: &Completions, out: &mut [u8]) -> Result<usize, Failure> {
     let mut d = done.wait(WorkKind::Recv).step("receive completion")?;
     let len = d.byte_len as usize;
     if len > out.len() {
-        return Err(Failure("received message too long", crate::ib::errno(bindings::EMSGSIZE)));
+        return Err(Failure(
+            "received message too long",
+            crate::ib::errno(bindings::EMSGSIZE),
+        ));
     }
     if let Some(buf) = d.buf.as_mut() {
         buf.read(|b| out[..len].copy_from_slice(&b[..len]));
@@ -176,7 +188,9 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
 
     // Active side: resolve, build its queue pair, post receives, connect.
     let client = CmId::new().step("create active cm id")?;
-    client.resolve(listen_at, TIMEOUT_MS).step("resolve address and route")?;
+    client
+        .resolve(listen_at, TIMEOUT_MS)
+        .step("resolve address and route")?;
     let c_pd = Pd::new(&client).step("client PD")?;
     let c_cq = Cq::new(&client, 64).step("client CQ")?;
     let c_done = Completions::new().step("client completions")?;
@@ -192,12 +206,19 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     let s_done = Completions::new().step("server completions")?;
     let s_qp = QueuePair::new(&s_id, &s_pd, &s_cq, caps(), s_done.clone()).step("server QP")?;
     post_recvs(&s_qp, MESSAGES + 1)?;
-    let s_id = incoming.accept(&s_qp, conn_param(), TIMEOUT_MS).step("rdma_accept")?;
-    client.wait_for(CmEvent::Established, TIMEOUT_MS).step("client established")?;
+    let s_id = incoming
+        .accept(&s_qp, conn_param(), TIMEOUT_MS)
+        .step("rdma_accept")?;
+    client
+        .wait_for(CmEvent::Established, TIMEOUT_MS)
+        .step("client established")?;
 
     let mut device = KVec::new();
     device
-        .extend_from_slice(client.device_name().step("device name")?.as_bytes(), GFP_KERNEL)
+        .extend_from_slice(
+            client.device_name().step("device name")?.as_bytes(),
+            GFP_KERNEL,
+        )
         .map_err(|_| ENOMEM)
         .step("device name")?;
 
@@ -243,7 +264,9 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     let remote = RemoteKey {
         addr: u64::from_le_bytes(out[..8].try_into().unwrap_or_default()),
         rkey: u32::from_le_bytes(out[8..12].try_into().unwrap_or_default()),
-        length: u64::from(u32::from_le_bytes(out[12..16].try_into().unwrap_or_default())),
+        length: u64::from(u32::from_le_bytes(
+            out[12..16].try_into().unwrap_or_default(),
+        )),
     };
     if remote != key {
         return Err(Failure("key message differs", EIO));
@@ -251,15 +274,26 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
 
     // RDMA write a pattern into the region, read it back, compare.
     let mut src = DmaBuf::new(&c_pd, rdma_len, DmaDir::ToDevice).step("write source")?;
-    src.write(|b| b.iter_mut().enumerate().for_each(|(i, x)| *x = pattern(0xa5, i)));
-    c_qp.post_rdma_write(src, rdma_len as u32, remote, 0).step("post RDMA write")?;
-    c_done.wait(WorkKind::RdmaWrite).step("RDMA write completion")?;
-    let dst = DmaBuf::new(&c_pd, rdma_len, DmaDir::FromDevice).step("read sink")?;
-    c_qp.post_rdma_read(dst, rdma_len as u32, remote, 0).step("post RDMA read")?;
-    let mut read = c_done.wait(WorkKind::RdmaRead).step("RDMA read completion")?;
-    let read_ok = read.buf.as_mut().is_some_and(|b| {
-        b.read(|b| b.iter().enumerate().all(|(i, &x)| x == pattern(0xa5, i)))
+    src.write(|b| {
+        b.iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = pattern(0xa5, i))
     });
+    c_qp.post_rdma_write(src, rdma_len as u32, remote, 0)
+        .step("post RDMA write")?;
+    c_done
+        .wait(WorkKind::RdmaWrite)
+        .step("RDMA write completion")?;
+    let dst = DmaBuf::new(&c_pd, rdma_len, DmaDir::FromDevice).step("read sink")?;
+    c_qp.post_rdma_read(dst, rdma_len as u32, remote, 0)
+        .step("post RDMA read")?;
+    let mut read = c_done
+        .wait(WorkKind::RdmaRead)
+        .step("RDMA read completion")?;
+    let read_ok = read
+        .buf
+        .as_mut()
+        .is_some_and(|b| b.read(|b| b.iter().enumerate().all(|(i, &x)| x == pattern(0xa5, i))));
     if !read_ok {
         return Err(Failure("RDMA read data differs", EIO));
     }
@@ -268,7 +302,9 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     send(&c_qp, &c_done, b"done")?;
     recv(&s_done, &mut out)?;
     s_qp.post_local_inv(&mr, 0).step("post LOCAL_INV")?;
-    s_done.wait(WorkKind::LocalInv).step("LOCAL_INV completion")?;
+    s_done
+        .wait(WorkKind::LocalInv)
+        .step("LOCAL_INV completion")?;
     let data = mr.unmap().step("unmap FRMR")?.into_data();
     if !data.iter().enumerate().all(|(i, &x)| x == pattern(0xa5, i)) {
         return Err(Failure("registered memory differs", EIO));
@@ -276,9 +312,16 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
 
     // Disconnect and wait for both sides to see it; drops tear down the
     // rest in order (QP drained and destroyed, CQ, PD, then the cm id).
+    // The passive side answers the peer's disconnect request (DREQ) with
+    // its own `rdma_disconnect` (DREP); only then does the active side see
+    // DISCONNECTED without waiting for the CM's timeout.
     client.disconnect();
-    client.wait_for(CmEvent::Disconnected, TIMEOUT_MS).step("client disconnected")?;
-    s_id.wait_for(CmEvent::Disconnected, TIMEOUT_MS).step("server disconnected")?;
+    s_id.wait_for(CmEvent::Disconnected, TIMEOUT_MS)
+        .step("server disconnected")?;
+    s_id.disconnect();
+    client
+        .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
+        .step("client disconnected")?;
     let rkey = key.rkey;
     drop(mr);
     drop(c_qp);
