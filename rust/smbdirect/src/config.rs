@@ -127,8 +127,8 @@ impl Config {
 
     /// Checks that every value is within what the protocol allows.
     pub const fn validate(&self) -> Result<(), ConfigError> {
-        if self.receive_credit_max == 0 {
-            return Err(ConfigError::ZeroReceiveCreditMax);
+        if self.receive_credit_max < 2 {
+            return Err(ConfigError::ReceiveCreditMaxTooSmall);
         }
         if self.send_credit_target == 0 {
             return Err(ConfigError::ZeroSendCreditTarget);
@@ -192,10 +192,10 @@ mod tests {
         let cases: [(Config, ConfigError); 7] = [
             (
                 Config {
-                    receive_credit_max: 0,
+                    receive_credit_max: 1,
                     ..ok
                 },
-                ConfigError::ZeroReceiveCreditMax,
+                ConfigError::ReceiveCreditMaxTooSmall,
             ),
             (
                 Config {

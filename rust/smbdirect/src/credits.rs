@@ -13,9 +13,9 @@
 //! - `posted + parked <= receive_credit_max`: the engine never asks for more
 //!   receives than the transport has buffers.
 //!
-//! The last-credit rule (known bug 8): the last send credit is only spent if,
-//! after the message, the peer still holds at least one credit to answer
-//! with, either one granted earlier or one granted on this very message.
+//! The last-credit rule (known bug 8): the last send credit is only spent on
+//! a message that grants the peer at least one fresh credit, so the peer can
+//! always answer.
 
 use super::error::{LocalError, ProtocolError};
 
@@ -181,13 +181,15 @@ impl Credits {
 
     /// Returns true if a message may be sent now.
     ///
-    /// This needs a send credit, and the last credit may only go if the
-    /// peer is left with a credit to answer with: one outstanding, or one
-    /// granted on this message from a posted receive (§3.1.5.9).
+    /// This needs a send credit, and the last credit may only go if this
+    /// message also grants the peer a fresh credit from a posted receive
+    /// (§3.1.5.9). Credits we granted earlier do not count: the peer may
+    /// already have spent them on messages still in flight, and if both
+    /// ends spent their last credit that way neither could ever send again.
     pub const fn can_send(&self) -> bool {
         match self.send_credits {
             0 => false,
-            1 => self.receive_credits > 0 || self.ungranted() > 0,
+            1 => self.ungranted() > 0,
             _ => true,
         }
     }
@@ -287,6 +289,12 @@ mod tests {
         assert!(!c.can_send());
         c.post(1);
         assert!(c.can_send());
+        // Credits granted earlier do not allow spending the last one: the
+        // peer may have used them already.
+        let mut d = c;
+        d.grant_all();
+        assert_eq!(d.receive_credits(), 1);
+        assert!(!d.can_send());
         // Spending it grants the posted receive even with target reached.
         c.set_receive_credit_target(1);
         assert_eq!(c.spend_and_grant(), 1);

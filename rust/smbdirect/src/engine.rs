@@ -617,8 +617,14 @@ impl Engine {
         }
         let granted = self.credits.spend_and_grant();
         add(&mut self.stats.credits_granted, u64::from(granted));
-        let flags = if self.keepalive_pending {
-            bump(&mut self.stats.keepalives_sent);
+        // A keepalive asks for a response; so does a fragment that leaves us
+        // with at most one credit, so that the peer answers (and grants)
+        // promptly instead of waiting for its own traffic.
+        let low = fragment.is_some() && self.credits.send_credits() <= 1;
+        let flags = if self.keepalive_pending || low {
+            if self.keepalive_pending {
+                bump(&mut self.stats.keepalives_sent);
+            }
             SMB_DIRECT_RESPONSE_REQUESTED
         } else {
             0

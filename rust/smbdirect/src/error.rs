@@ -205,8 +205,10 @@ pub enum SendError {
 /// A configuration value is out of the range the protocol allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
-    /// `receive_credit_max` is zero.
-    ZeroReceiveCreditMax,
+    /// `receive_credit_max` is below 2: with a single receive buffer per
+    /// side, each end must hold its only credit until it can grant one, and
+    /// neither can.
+    ReceiveCreditMaxTooSmall,
     /// `send_credit_target` is zero.
     ZeroSendCreditTarget,
     /// `send_queue_depth` is zero.

@@ -114,7 +114,10 @@ impl Side {
     fn build(&self, t: &Transmit) -> Vec<u8> {
         let mut bytes = t.header().to_vec();
         if let Some(id) = t.message {
-            let msg = self.outbox.get(&id.0).expect("transmit of an unknown message");
+            let msg = self
+                .outbox
+                .get(&id.0)
+                .expect("transmit of an unknown message");
             let start = t.payload_offset as usize;
             let end = start + t.payload_len as usize;
             bytes.extend_from_slice(&msg[start..end]);
@@ -131,18 +134,24 @@ impl Side {
         loop {
             // Hand waiting upper-layer messages to the engine.
             while self.connected && self.disconnect.is_none() {
-                let Some(msg) = self.to_send.front() else { break };
+                let Some(msg) = self.to_send.front() else {
+                    break;
+                };
                 match self.engine.send_message(Instant(0), msg.len() as u32) {
                     Ok(id) => {
                         let msg = self.to_send.pop_front().unwrap();
                         self.outbox.insert(id.0, msg);
                         any = true;
                     }
-                    Err(smbdirect::SendError::QueueFull) => break,
+                    Err(smbdirect::SendError::QueueFull | smbdirect::SendError::NotConnected) => {
+                        break
+                    }
                     Err(e) => panic!("{}: send_message failed: {e:?}", self.name),
                 }
             }
-            let Some(action) = self.engine.poll_action() else { break };
+            let Some(action) = self.engine.poll_action() else {
+                break;
+            };
             any = true;
             match action {
                 Action::PostReceives(n) => self.posted += n as usize,
@@ -154,7 +163,10 @@ impl Side {
                     });
                     if let Some(r) = repr {
                         let max = self.engine.params().unwrap().max_send_size;
-                        assert!(r.data_offset + r.data_length <= max, "message over MaxSendSize");
+                        assert!(
+                            r.data_offset + r.data_length <= max,
+                            "message over MaxSendSize"
+                        );
                         if r.data_length > 0 {
                             assert_eq!(r.data_offset, 24);
                         }
@@ -195,7 +207,11 @@ impl Side {
         for _ in 0..k {
             let (buf, d) = self.parked.pop_front().unwrap();
             if d.start_of_message {
-                assert!(self.assembling.is_empty(), "{}: new message mid-reassembly", self.name);
+                assert!(
+                    self.assembling.is_empty(),
+                    "{}: new message mid-reassembly",
+                    self.name
+                );
                 self.assembling_len = d.message_length;
             }
             assert_eq!(d.message_offset as usize, self.assembling.len());
@@ -416,15 +432,27 @@ pub fn run(s: &Scenario) -> Outcome {
     let mut rng = Rng::new(s.seed);
     let mut pair = Pair::new(s.client, s.server);
     pair.connect();
-    let c_max = s
-        .max_message
-        .min(pair.client.engine.params().unwrap().max_fragmented_send_size);
-    let s_max = s
-        .max_message
-        .min(pair.server.engine.params().unwrap().max_fragmented_send_size);
+    let c_max = s.max_message.min(
+        pair.client
+            .engine
+            .params()
+            .unwrap()
+            .max_fragmented_send_size,
+    );
+    let s_max = s.max_message.min(
+        pair.server
+            .engine
+            .params()
+            .unwrap()
+            .max_fragmented_send_size,
+    );
     let to_server = make_messages(&mut rng, s.messages_each_way, c_max);
     let to_client = make_messages(&mut rng, s.messages_each_way, s_max);
-    let bytes: u64 = to_server.iter().chain(&to_client).map(|m| m.len() as u64).sum();
+    let bytes: u64 = to_server
+        .iter()
+        .chain(&to_client)
+        .map(|m| m.len() as u64)
+        .sum();
     pair.client.to_send.extend(to_server.iter().cloned());
     pair.server.to_send.extend(to_client.iter().cloned());
 
@@ -477,15 +505,32 @@ pub fn run(s: &Scenario) -> Outcome {
         }
     }
     // Every byte arrived, in order.
-    assert_eq!(pair.server.received, to_server, "seed {}: client to server data", s.seed);
-    assert_eq!(pair.client.received, to_client, "seed {}: server to client data", s.seed);
+    assert_eq!(
+        pair.server.received, to_server,
+        "seed {}: client to server data",
+        s.seed
+    );
+    assert_eq!(
+        pair.client.received, to_client,
+        "seed {}: server to client data",
+        s.seed
+    );
     // Quiesce and check that the credits of both directions converge.
     pair.settle();
     for (a, b) in [(&pair.client, &pair.server), (&pair.server, &pair.client)] {
         let sa = a.engine.stats();
         let sb = b.engine.stats();
-        assert_eq!(sa.send_credits, sb.receive_credits, "seed {}: credits diverge", s.seed);
-        assert!(sa.send_credits >= 1, "seed {}: {} left without credits", s.seed, a.name);
+        assert_eq!(
+            sa.send_credits, sb.receive_credits,
+            "seed {}: credits diverge",
+            s.seed
+        );
+        assert!(
+            sa.send_credits >= 1,
+            "seed {}: {} left without credits",
+            s.seed,
+            a.name
+        );
         assert_eq!(sa.sends_in_flight, 0);
         assert_eq!(sa.send_queue_len, 0);
         assert_eq!(sa.parked_receives, 0);
