@@ -127,7 +127,7 @@ impl Config {
 
     /// Checks that every value is within what the protocol allows.
     pub const fn validate(&self) -> Result<(), ConfigError> {
-        if self.receive_credit_max < 2 {
+        if self.receive_credit_max < 3 {
             return Err(ConfigError::ReceiveCreditMaxTooSmall);
         }
         if self.send_credit_target == 0 {
@@ -192,7 +192,7 @@ mod tests {
         let cases: [(Config, ConfigError); 7] = [
             (
                 Config {
-                    receive_credit_max: 1,
+                    receive_credit_max: 2,
                     ..ok
                 },
                 ConfigError::ReceiveCreditMaxTooSmall,

@@ -15,7 +15,8 @@
 //!
 //! The last-credit rule (known bug 8): the last send credit is only spent on
 //! a message that grants the peer at least one fresh credit, so the peer can
-//! always answer.
+//! always answer. To make that possible, ordinary grants keep one posted
+//! receive in reserve.
 
 use super::error::{LocalError, ProtocolError};
 
@@ -195,24 +196,28 @@ impl Credits {
     }
 
     /// Returns true if a credit-only message is worth sending: the peer has
-    /// few credits left and we have posted receives to grant.
+    /// no credit left and we have a posted receive to grant, or the peer is
+    /// below half its target and we can grant without touching the reserve.
     pub fn wants_credit_message(&self) -> bool {
-        self.ungranted() > 0
-            && (self.receive_credits == 0 || self.receive_credits < self.effective_target() / 2)
+        let ungranted = self.ungranted();
+        (self.receive_credits == 0 && ungranted > 0)
+            || (self.receive_credits < self.effective_target() / 2 && ungranted > 1)
     }
 
     /// Spends one send credit on an outgoing message and returns the
     /// CreditsGranted to put in it (§3.1.5.9).
     ///
-    /// The grant tops the peer up to its target with posted receives only,
-    /// and is at least one when the peer has none left or when this message
-    /// spends our last credit.
+    /// The grant tops the peer up towards its target with posted receives
+    /// only, and keeps one posted receive in reserve, so that our own last
+    /// credit can always carry a fresh grant. The reserve is granted too when
+    /// the peer has no credit at all, or when this message spends our last
+    /// credit: then the grant is at least one.
     pub fn spend_and_grant(&mut self) -> u16 {
         let last_credit = self.send_credits == 1;
         self.send_credits = self.send_credits.saturating_sub(1);
         let ungranted = self.ungranted();
         let room = self.effective_target().saturating_sub(self.receive_credits);
-        let mut grant = ungranted.min(room);
+        let mut grant = ungranted.saturating_sub(1).min(room);
         if grant == 0 && ungranted > 0 && (self.receive_credits == 0 || last_credit) {
             grant = 1;
         }
@@ -220,10 +225,16 @@ impl Credits {
         grant
     }
 
-    /// Grants every posted receive; used for the negotiate response, whose
-    /// CreditsGranted is Connection.ReceiveCredits (§3.1.5.3).
-    pub fn grant_all(&mut self) -> u16 {
-        let grant = self.ungranted();
+    /// Grants every posted receive but the reserve; used for the negotiate
+    /// response, whose CreditsGranted may be at most Connection.ReceiveCredits
+    /// (§3.1.5.3).
+    pub fn grant_initial(&mut self) -> u16 {
+        let ungranted = self.ungranted();
+        let grant = if ungranted > 1 {
+            ungranted.saturating_sub(1)
+        } else {
+            ungranted
+        };
         self.receive_credits = self.receive_credits.saturating_add(grant);
         grant
     }
@@ -252,12 +263,13 @@ mod tests {
         assert_eq!(c.spend_and_grant(), 0);
         assert_eq!(c.receive_credits(), 0);
         assert_eq!(c.post(3), 3);
-        assert_eq!(c.spend_and_grant(), 3);
+        // Two are granted, one stays in reserve.
+        assert_eq!(c.spend_and_grant(), 2);
         // A completion in flight takes one posted receive away; the next grant
         // cannot count it again.
         c.on_receive(true).unwrap();
         assert_eq!(c.posted(), 2);
-        assert_eq!(c.receive_credits(), 2);
+        assert_eq!(c.receive_credits(), 1);
         assert_eq!(c.spend_and_grant(), 0);
         assert!(c.receive_credits() <= c.posted());
     }
@@ -279,27 +291,29 @@ mod tests {
         );
     }
 
-    /// Known bug 8, unit level: the last credit is never spent if the peer
-    /// would be left without a credit to answer with.
+    /// Known bug 8, unit level: the last credit is only spent with a fresh
+    /// grant; credits granted earlier do not count, because the peer may
+    /// already have used them on messages in flight.
     #[test]
     fn last_credit_rule() {
-        let mut c = Credits::new(2, 2);
+        let mut c = Credits::new(3, 3);
         c.set_initial_send_credits(1);
-        // No receive posted and none outstanding: the last credit is held.
+        c.set_receive_credit_target(3);
+        // No receive posted: the last credit is held.
         assert!(!c.can_send());
-        c.post(1);
+        c.post(2);
+        assert_eq!(c.grant_initial(), 1);
+        // One granted earlier and one in reserve: the reserve allows it.
         assert!(c.can_send());
-        // Credits granted earlier do not allow spending the last one: the
-        // peer may have used them already.
         let mut d = c;
-        d.grant_all();
-        assert_eq!(d.receive_credits(), 1);
+        assert_eq!(d.grant_initial(), 1);
+        assert_eq!(d.ungranted(), 0);
         assert!(!d.can_send());
-        // Spending it grants the posted receive even with target reached.
-        c.set_receive_credit_target(1);
+        // Spending it grants the reserve.
         assert_eq!(c.spend_and_grant(), 1);
         assert_eq!(c.send_credits(), 0);
-        assert_eq!(c.receive_credits(), 1);
+        assert_eq!(c.receive_credits(), 2);
+        assert!(!c.can_send());
     }
 
     /// The last credit grants at least one even when the target is met.
@@ -309,13 +323,11 @@ mod tests {
         c.set_initial_send_credits(1);
         c.set_receive_credit_target(1);
         c.post(2);
-        c.grant_all();
-        // All posted are granted; post one more, the target is already met.
-        c.on_receive(true).unwrap();
-        c.repost();
+        assert_eq!(c.grant_initial(), 1);
         assert_eq!(c.receive_credits(), 1);
         assert_eq!(c.ungranted(), 1);
         assert_eq!(c.spend_and_grant(), 1);
+        assert_eq!(c.receive_credits(), 2);
     }
 
     /// A peer grant that would overflow the 16-bit counter is refused.
@@ -338,7 +350,7 @@ mod tests {
         let mut c = Credits::new(3, 3);
         assert_eq!(c.post(10), 3);
         assert_eq!(c.free_buffers(), 0);
-        c.grant_all();
+        c.grant_initial();
         c.on_receive(true).unwrap();
         c.park();
         assert_eq!(c.post(10), 0);
@@ -362,15 +374,16 @@ mod tests {
         c.post(10);
         assert!(c.wants_credit_message());
         c.set_initial_send_credits(5);
-        assert_eq!(c.spend_and_grant(), 10);
-        // One message received and reposted: 9 outstanding, no need to send.
+        assert_eq!(c.spend_and_grant(), 9);
+        // One message received and reposted: 8 outstanding, no need to send.
         c.on_receive(true).unwrap();
         c.repost();
         assert!(!c.wants_credit_message());
-        for _ in 0..5 {
+        for _ in 0..4 {
             c.on_receive(true).unwrap();
             c.repost();
         }
+        assert_eq!(c.receive_credits(), 4);
         assert!(c.wants_credit_message());
     }
 }

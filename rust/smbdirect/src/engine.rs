@@ -572,7 +572,7 @@ impl Engine {
             (Role::Server, None, Some(params)) => {
                 // §3.1.5.3: CreditsGranted is the number of receives posted,
                 // and this is the first message that grants credits.
-                let granted = self.credits.grant_all();
+                let granted = self.credits.grant_initial();
                 add(&mut self.stats.credits_granted, u64::from(granted));
                 let repr = negotiate::build_response(&self.config, &params, granted);
                 repr.emit(&mut NegotiateResponse::new_unchecked(&mut header[..]));

@@ -205,9 +205,10 @@ pub enum SendError {
 /// A configuration value is out of the range the protocol allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
-    /// `receive_credit_max` is below 2: with a single receive buffer per
-    /// side, each end must hold its only credit until it can grant one, and
-    /// neither can.
+    /// `receive_credit_max` is below 3: one posted receive is kept in
+    /// reserve for the last-credit rule, and with a single grantable credit
+    /// per side every credit-only message would have to be answered by
+    /// another, forever.
     ReceiveCreditMaxTooSmall,
     /// `send_credit_target` is zero.
     ZeroSendCreditTarget,

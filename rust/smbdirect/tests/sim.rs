@@ -21,7 +21,7 @@ fn random_config(rng: &mut Rng, base: Config) -> Config {
         0 => (255, 1364),
         1 => (32, 8192),
         2 => (16, 16384),
-        _ => (2 + rng.below(6) as u16, 65536 + 24),
+        _ => (3 + rng.below(6) as u16, 65536 + 24),
     };
     let credits = credits as u16;
     let mut c = Config {

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Named regression tests: each would fail had the engine one of the flaws
+//! of the upstream C code listed in known-bugs.md.
+
+mod common;
+
+use common::{run, Dir, Pair, Scenario};
+use smbdirect::wire::{
+    DataTransfer, DataTransferRepr, NegotiateRequest, NegotiateRequestRepr, NegotiateResponse,
+    NegotiateResponseRepr, SMB_DIRECT_RESPONSE_REQUESTED, STATUS_NOT_SUPPORTED,
+};
+use smbdirect::{
+    port_for, Action, Config, DecodeError, DisconnectReason, Engine, Error, Instant, LocalError,
+    ProtocolError, RecvOutcome, Role, SendError, SendToken, State, TransmitKind, TransportKind,
+};
+
+const T0: Instant = Instant(0);
+
+fn data(
+    requested: u16,
+    granted: u16,
+    flags: u16,
+    remaining: u32,
+    offset: u32,
+    len: u32,
+) -> Vec<u8> {
+    let mut b = vec![0u8; 24 + len as usize];
+    let mut p = DataTransfer::new_unchecked(&mut b[..]);
+    p.set_credits_requested(requested);
+    p.set_credits_granted(granted);
+    p.set_flags(flags);
+    p.set_remaining_data_length(remaining);
+    p.set_data_offset(offset);
+    p.set_data_length(len);
+    b
+}
+
+fn connected_pair() -> Pair {
+    let mut p = Pair::new(Config::default_client(), Config::default_server());
+    p.connect();
+    p.settle();
+    p
+}
+
+/// Feeds raw bytes to the server of a connected pair and returns the result
+/// and the disconnect reason that follows.
+fn server_receives(bytes: &[u8]) -> (Result<RecvOutcome, Error>, Option<DisconnectReason>) {
+    let mut p = connected_pair();
+    let r = p.server.engine.on_recv(T0, bytes);
+    p.server.drain(&mut p.s2c);
+    (r, p.server.disconnect)
+}
+
+/// Known bug 7: credits are never granted for receives that are not
+/// posted, whatever the completion order. The simulator checks at every
+/// step that the credits a side holds, plus the messages and grants in
+/// flight, never exceed the receives the other side really posted.
+#[test]
+fn credit_granting_race() {
+    for seed in 0..40 {
+        let cfg = Config {
+            receive_credit_max: 3 + (seed % 5) as u16,
+            send_credit_target: 8,
+            max_send_size: 65_560,
+            max_receive_size: 65_560,
+            max_fragmented_recv_size: 131_072,
+            ..Config::default_client()
+        };
+        run(&Scenario {
+            seed: 1000 + seed,
+            client: cfg,
+            server: cfg,
+            messages_each_way: 16,
+            max_message: 131_072,
+            consume_percent: 5 + seed * 2,
+            max_steps: 2_000_000,
+        });
+    }
+    // Directly: the negotiate response grants exactly the receives posted.
+    let mut server = Engine::new(Role::Server, Config::default_server(), T0).unwrap();
+    assert_eq!(server.poll_action(), Some(Action::PostReceives(1)));
+    let req = emit_request(&smbdirect::negotiate::build_request(
+        &Config::default_client(),
+    ));
+    server.on_recv(T0, &req).unwrap();
+    let Some(Action::PostReceives(n)) = server.poll_action() else {
+        panic!()
+    };
+    let Some(Action::Transmit(t)) = server.poll_action() else {
+        panic!()
+    };
+    let granted = NegotiateResponse::new_unchecked(t.header()).credits_granted();
+    assert_eq!(server.stats().posted_receives, n + 1);
+    // All but the one kept in reserve for the last-credit rule.
+    assert_eq!(granted, n);
+}
+
+/// Known bug 8: both ends low on credits (three receive buffers each, slow
+/// consumers, traffic both ways at once) keep making progress. With the old
+/// rule (the last credit may go if the peer is believed to hold one) both
+/// ends spend their last credit concurrently and stall.
+#[test]
+fn last_credit_deadlock() {
+    for seed in 0..60 {
+        let cfg = Config {
+            receive_credit_max: 3,
+            send_credit_target: 3,
+            max_send_size: 65_560,
+            max_receive_size: 65_560,
+            max_fragmented_recv_size: 131_072,
+            ..Config::default_client()
+        };
+        run(&Scenario {
+            seed: 2000 + seed,
+            client: cfg,
+            server: cfg,
+            messages_each_way: 20,
+            max_message: 131_072,
+            consume_percent: 2 + seed,
+            max_steps: 2_000_000,
+        });
+    }
+}
+
+/// Known bug 8, engine level: with few credits and data queued after an
+/// idle period, the pair still makes progress, and the last credit of
+/// either side only ever leaves with a fresh grant (the simulator asserts
+/// this on every transmit).
+#[test]
+fn last_credit_needs_fresh_grant() {
+    let cfg = Config {
+        receive_credit_max: 3,
+        send_credit_target: 3,
+        ..Config::default_client()
+    };
+    let mut p = Pair::new(cfg, cfg);
+    p.connect();
+    p.settle();
+    for round in 0..20u8 {
+        for k in 0..5u8 {
+            p.client.to_send.push_back(vec![round ^ k; 10 + k as usize]);
+            p.server.to_send.push_back(vec![round; 2000]);
+        }
+        p.settle();
+        assert_eq!(p.server.received.len(), 5 * (round as usize + 1));
+        assert_eq!(p.client.received.len(), 5 * (round as usize + 1));
+    }
+    // The sends that left a side at zero credits all granted one.
+    for side in [&p.client, &p.server] {
+        assert!(side.engine.stats().send_credits >= 1);
+    }
+}
+
+/// Known bug 9: an immediate credit-only or keepalive message never lands
+/// between two fragments of one upper-layer message, even when the peer
+/// asks for a response, the keepalive timer fires and the peer runs out of
+/// credits while the message is blocked half-way.
+#[test]
+fn fragment_interleaving_corruption() {
+    let cfg = Config {
+        receive_credit_max: 4,
+        send_credit_target: 4,
+        keepalive_interval_ms: 10,
+        keepalive_timeout_ms: 1_000_000,
+        ..Config::default_client()
+    };
+    let mut p = Pair::new(cfg, cfg);
+    p.connect();
+    p.settle();
+    let msg: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    p.client.to_send.push_back(msg.clone());
+    p.client.drain(&mut p.c2s);
+    // The client is blocked mid-message (4 credits, 15 fragments).
+    assert!(p.client.engine.stats().send_blocked_no_credit > 0);
+    // The server asks for a response and grants nothing; the client's
+    // keepalive timer fires; the server's messages use the client's credits.
+    let rr = data(4, 0, SMB_DIRECT_RESPONSE_REQUESTED, 0, 0, 0);
+    p.client.posted -= 1;
+    assert_eq!(
+        p.client.engine.on_recv(p.now, &rr[..20]),
+        Ok(RecvOutcome::Repost)
+    );
+    p.client.posted += 1;
+    p.advance(20);
+    for _ in 0..10_000 {
+        p.drain();
+        p.deliver(Dir::C2S);
+        p.deliver(Dir::S2C);
+        Pair::complete(&mut p.client, p.now);
+        Pair::complete(&mut p.server, p.now);
+        p.server.consume(p.now, 1);
+        if p.server.received.len() == 1 {
+            break;
+        }
+    }
+    assert_eq!(p.server.received, vec![msg]);
+    let mut in_message = false;
+    let mut rr_on_fragment = false;
+    for l in p
+        .client
+        .log
+        .iter()
+        .filter(|l| l.kind == TransmitKind::DataTransfer)
+    {
+        let r = l.repr.unwrap();
+        if in_message {
+            assert!(r.data_length > 0, "empty message between fragments");
+            rr_on_fragment |= r.response_requested();
+        }
+        in_message = r.remaining_data_length > 0;
+    }
+    // The keepalive rode on a fragment instead.
+    assert!(rr_on_fragment);
+    assert!(p.client.engine.stats().keepalives_sent >= 1);
+}
+
+/// Known bug 11: the negotiate response is the first message that grants
+/// credits; nothing else is transmitted before it, whatever the upper layer
+/// or the timers do in between.
+#[test]
+fn no_credit_grant_before_negotiate_response() {
+    let mut server = Engine::new(Role::Server, Config::default_server(), T0).unwrap();
+    assert_eq!(server.poll_action(), Some(Action::PostReceives(1)));
+    // Before the request: nothing but waiting.
+    server.on_timeout(Instant(10));
+    assert_eq!(server.poll_action(), None);
+    let req = emit_request(&smbdirect::negotiate::build_request(
+        &Config::default_client(),
+    ));
+    assert_eq!(server.on_recv(Instant(20), &req), Ok(RecvOutcome::Repost));
+    // The upper layer queues data and the refill path returns buffers.
+    let id = server.send_message(Instant(20), 100).unwrap();
+    assert!(server.buffers_consumed(Instant(20), 0).is_ok());
+    server.on_timeout(Instant(30));
+    let mut first_transmit = None;
+    while let Some(a) = server.poll_action() {
+        if let Action::Transmit(t) = a {
+            first_transmit.get_or_insert(t.kind);
+            assert_ne!(
+                (t.kind, first_transmit),
+                (TransmitKind::DataTransfer, Some(TransmitKind::DataTransfer)),
+                "a data transfer went out before the negotiate response"
+            );
+        }
+    }
+    assert_eq!(first_transmit, Some(TransmitKind::NegotiateResponse));
+    // The server has no send credit until the client grants some, so the
+    // queued message waits.
+    assert_eq!(server.stats().send_credits, 0);
+    assert_eq!(server.stats().fragments_sent, 0);
+    let _ = id;
+    // The client never sends a data transfer before the response either.
+    let mut client = Engine::new(Role::Client, Config::default_client(), T0).unwrap();
+    assert_eq!(client.send_message(T0, 10), Err(SendError::NotConnected));
+    let mut kinds = vec![];
+    while let Some(a) = client.poll_action() {
+        if let Action::Transmit(t) = a {
+            kinds.push(t.kind);
+        }
+    }
+    assert_eq!(kinds, [TransmitKind::NegotiateRequest]);
+}
+
+/// Known bug 17: iWARP listens on 5445, InfiniBand and RoCE on 445.
+#[test]
+fn port_choice() {
+    assert_eq!(port_for(TransportKind::Iwarp), 5445);
+    assert_eq!(port_for(TransportKind::InfinibandOrRoce), 445);
+}
+
+fn emit_request(r: &NegotiateRequestRepr) -> [u8; 20] {
+    let mut b = [0u8; 20];
+    r.emit(&mut NegotiateRequest::new_unchecked(&mut b[..]));
+    b
+}
+
+fn emit_response(r: &NegotiateResponseRepr) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    r.emit(&mut NegotiateResponse::new_unchecked(&mut b[..]));
+    b
+}
+
+fn client_after_request() -> Engine {
+    let mut c = Engine::new(Role::Client, Config::default_client(), T0).unwrap();
+    while c.poll_action().is_some() {}
+    c
+}
+
+/// Known bug 4 (§3.1.5.7): a negotiate response with Status != 0 is
+/// refused; Linux 6.12 does not look at Status.
+#[test]
+fn negotiate_response_status_refused() {
+    let mut c = client_after_request();
+    let b = emit_response(&NegotiateResponseRepr::failure(STATUS_NOT_SUPPORTED));
+    assert_eq!(
+        c.on_recv(T0, &b),
+        Err(Error::Decode(DecodeError::NegotiateFailed {
+            status: STATUS_NOT_SUPPORTED
+        }))
+    );
+    assert_eq!(
+        c.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::NegotiateRefused {
+            status: STATUS_NOT_SUPPORTED
+        }))
+    );
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.stats().negotiate_refused, 1);
+}
+
+/// §3.1.5.6: a request without version 1.0 in its range gets a failure
+/// response with STATUS_NOT_SUPPORTED, then a disconnect; other request
+/// errors disconnect without a response.
+#[test]
+fn server_refuses_bad_version() {
+    let mut s = Engine::new(Role::Server, Config::default_server(), T0).unwrap();
+    assert_eq!(s.poll_action(), Some(Action::PostReceives(1)));
+    let mut req = smbdirect::negotiate::build_request(&Config::default_client());
+    req.min_version = 0x0200;
+    req.max_version = 0x0300;
+    assert!(matches!(
+        s.on_recv(T0, &emit_request(&req)),
+        Err(Error::Decode(DecodeError::UnsupportedVersion { .. }))
+    ));
+    let Some(Action::Transmit(t)) = s.poll_action() else {
+        panic!()
+    };
+    assert_eq!(t.kind, TransmitKind::NegotiateResponse);
+    let resp = NegotiateResponse::new_unchecked(t.header());
+    assert_eq!(resp.status(), STATUS_NOT_SUPPORTED);
+    assert_eq!(resp.credits_granted(), 0);
+    assert_eq!(s.poll_action(), None);
+    s.on_send_complete(T0, t.token).unwrap();
+    assert_eq!(
+        s.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::NegotiateRefused {
+            status: STATUS_NOT_SUPPORTED
+        }))
+    );
+
+    let mut s = Engine::new(Role::Server, Config::default_server(), T0).unwrap();
+    s.poll_action();
+    let mut req = smbdirect::negotiate::build_request(&Config::default_client());
+    req.credits_requested = 0;
+    assert_eq!(
+        s.on_recv(T0, &emit_request(&req)),
+        Err(Error::Decode(DecodeError::ZeroCreditsRequested))
+    );
+    assert_eq!(
+        s.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::Decode(
+            DecodeError::ZeroCreditsRequested
+        )))
+    );
+}
+
+/// §3.1.5.8, known bug 4: DataOffset not 8-byte aligned is refused.
+#[test]
+fn data_offset_misaligned_refused() {
+    let b = data(10, 0, 0, 0, 20, 4);
+    let (r, d) = server_receives(&b);
+    let e = DecodeError::MisalignedDataOffset { offset: 20 };
+    assert_eq!(r, Err(Error::Decode(e)));
+    assert_eq!(d, Some(DisconnectReason::Decode(e)));
+}
+
+/// §3.1.5.8, known bug 4: CreditsRequested 0 is refused.
+#[test]
+fn credits_requested_zero_refused() {
+    let b = data(0, 0, 0, 0, 24, 4);
+    let (r, d) = server_receives(&b);
+    assert_eq!(r, Err(Error::Decode(DecodeError::ZeroCreditsRequested)));
+    assert!(d.is_some());
+}
+
+/// §3.1.5.8, known bug 2: DataLength + RemainingDataLength beyond the
+/// maximum fragmented receive size is refused.
+#[test]
+fn remaining_plus_length_over_max_refused() {
+    let max = Config::default_server().max_fragmented_recv_size;
+    let b = data(10, 0, 0, max - 3, 24, 4);
+    let (r, _) = server_receives(&b);
+    assert_eq!(
+        r,
+        Err(Error::Decode(DecodeError::FragmentTooLarge {
+            total: max + 1,
+            max
+        }))
+    );
+}
+
+/// §3.1.5.8, known bug 1 (CVE-2025-39943): DataOffset + DataLength that
+/// wraps around 32 bits is refused instead of passing a bounds check.
+#[test]
+fn u32_overflow_in_offset_plus_length_refused() {
+    let mut b = data(10, 0, 0, 0, 24, 8);
+    let mut p = DataTransfer::new_unchecked(&mut b[..]);
+    p.set_data_offset(0xffff_fff8);
+    p.set_data_length(0x20);
+    let (r, _) = server_receives(&b);
+    assert_eq!(
+        r,
+        Err(Error::Decode(DecodeError::DataOffsetOverflow {
+            offset: 0xffff_fff8,
+            length: 0x20
+        }))
+    );
+    // An offset past the received bytes is refused too.
+    let b = data(10, 0, 0, 0, 32, 1);
+    let (r, _) = server_receives(&b);
+    assert!(matches!(
+        r,
+        Err(Error::Decode(DecodeError::DataOutOfBounds { .. }))
+    ));
+}
+
+/// A message longer than the negotiated MaxReceiveSize is refused.
+#[test]
+fn message_too_long_refused() {
+    let b = data(10, 0, 0, 0, 24, 1400);
+    let (r, _) = server_receives(&b);
+    assert_eq!(
+        r,
+        Err(Error::Decode(DecodeError::TooLong {
+            max: 1364,
+            got: 1424
+        }))
+    );
+}
+
+/// §3.1.5.8: a peer that sends more messages than it was granted is
+/// refused.
+#[test]
+fn send_without_credit_refused() {
+    let mut p = connected_pair();
+    let granted = p.server.engine.stats().receive_credits;
+    let msg = data(10, 0, 0, 0, 0, 0);
+    for _ in 0..granted {
+        assert_eq!(
+            p.server.engine.on_recv(T0, &msg[..20]),
+            Ok(RecvOutcome::Repost)
+        );
+    }
+    // The reposted receives are not granted until the server sends.
+    assert_eq!(
+        p.server.engine.on_recv(T0, &msg[..20]),
+        Err(Error::Protocol(ProtocolError::NoReceiveCredit))
+    );
+}
+
+/// A grant that pushes send credits past 65535 is refused.
+#[test]
+fn credit_overflow_refused() {
+    let mut p = connected_pair();
+    let b = data(10, u16::MAX, 0, 0, 0, 0);
+    assert_eq!(
+        p.client.engine.on_recv(T0, &b[..20]),
+        Err(Error::Protocol(ProtocolError::CreditOverflow {
+            held: p.client.engine.stats().send_credits,
+            granted: u16::MAX
+        }))
+    );
+}
+
+/// §3.1.5.8: a continuing fragment inconsistent with the previous one is
+/// refused.
+#[test]
+fn fragment_mismatch_refused() {
+    let mut p = connected_pair();
+    let first = data(10, 0, 0, 1000, 24, 100);
+    assert!(matches!(
+        p.server.engine.on_recv(T0, &first),
+        Ok(RecvOutcome::Deliver(_))
+    ));
+    let bad = data(10, 0, 0, 1000, 24, 100);
+    assert_eq!(
+        p.server.engine.on_recv(T0, &bad),
+        Err(Error::Protocol(ProtocolError::FragmentMismatch {
+            expected: 1000,
+            got: 1100
+        }))
+    );
+}
+
+/// A truncated data transfer message is refused.
+#[test]
+fn truncated_message_refused() {
+    let (r, _) = server_receives(&[1, 0, 0, 0, 0]);
+    assert_eq!(
+        r,
+        Err(Error::Decode(DecodeError::Truncated { needed: 20, got: 5 }))
+    );
+}
+
+/// Upper-layer send errors.
+#[test]
+fn send_errors() {
+    let mut p = connected_pair();
+    let max = p.client.engine.params().unwrap().max_fragmented_send_size;
+    assert_eq!(
+        p.client.engine.send_message(T0, max + 1),
+        Err(SendError::MessageTooLarge { len: max + 1, max })
+    );
+    assert_eq!(
+        p.client.engine.send_message(T0, 0),
+        Err(SendError::EmptyMessage)
+    );
+    for _ in 0..smbdirect::fragment::SEND_QUEUE_LEN {
+        p.client.engine.send_message(T0, max).unwrap();
+    }
+    assert_eq!(
+        p.client.engine.send_message(T0, 1),
+        Err(SendError::QueueFull)
+    );
+    assert_eq!(p.client.engine.stats().sends_rejected, 3);
+}
+
+/// API misuse by the transport tears the connection down, it never panics.
+#[test]
+fn misuse_errors() {
+    let mut p = connected_pair();
+    assert_eq!(
+        p.client.engine.on_send_complete(T0, SendToken::from_raw(0)),
+        Err(Error::Local(LocalError::UnexpectedSendCompletion))
+    );
+    let mut p = connected_pair();
+    assert_eq!(
+        p.client.engine.buffers_consumed(T0, 1),
+        Err(Error::Local(LocalError::TooManyConsumed {
+            consumed: 1,
+            parked: 0
+        }))
+    );
+    let mut p = connected_pair();
+    p.client.engine.send_message(T0, 10).unwrap();
+    let Some(Action::Transmit(_)) = p.client.engine.poll_action() else {
+        panic!()
+    };
+    assert_eq!(
+        p.client
+            .engine
+            .on_send_complete(T0, SendToken::from_raw(999)),
+        Err(Error::Local(LocalError::UnknownSendToken))
+    );
+    assert!(matches!(
+        p.client.engine.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::Misuse(_)))
+    ));
+    assert_eq!(p.client.engine.poll_action(), None);
+}
+
+/// Transport failures, local close and peer disconnect.
+#[test]
+fn teardown_paths() {
+    let mut p = connected_pair();
+    p.client.engine.on_send_failed(T0, SendToken::from_raw(0));
+    assert_eq!(
+        p.client.engine.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::TransportFailure))
+    );
+    let mut p = connected_pair();
+    p.client.engine.on_recv_failed(T0);
+    assert_eq!(
+        p.client.engine.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::TransportFailure))
+    );
+    // Flushed receives after the disconnect are released quietly.
+    assert_eq!(
+        p.client.engine.on_recv(T0, &[0; 20]),
+        Ok(RecvOutcome::Release)
+    );
+    let mut p = connected_pair();
+    p.client.engine.close(T0);
+    assert_eq!(
+        p.client.engine.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::LocalClose))
+    );
+    assert_eq!(
+        p.client.engine.send_message(T0, 1),
+        Err(SendError::NotConnected)
+    );
+    let mut p = connected_pair();
+    p.server.engine.on_disconnected(T0);
+    assert_eq!(p.server.engine.poll_action(), None);
+    assert_eq!(p.server.engine.poll_timeout(), None);
+    assert_eq!(p.server.engine.state(), State::Closed);
+}
+
+/// The engine is small enough for a kernel stack.
+#[test]
+fn engine_is_small() {
+    let size = std::mem::size_of::<Engine>();
+    println!("size_of::<Engine>() = {size}");
+    assert!(size < 1024, "Engine is {size} bytes");
+}
+
+/// A message with RESPONSE_REQUESTED is answered promptly even when
+/// nothing else is to be sent.
+#[test]
+fn response_requested_is_answered() {
+    let mut p = connected_pair();
+    let rr = data(255, 0, SMB_DIRECT_RESPONSE_REQUESTED, 0, 0, 0);
+    assert_eq!(
+        p.server.engine.on_recv(T0, &rr[..20]),
+        Ok(RecvOutcome::Repost)
+    );
+    let Some(Action::Transmit(t)) = p.server.engine.poll_action() else {
+        panic!()
+    };
+    let r = DataTransferRepr::parse(&DataTransfer::new_unchecked(t.header()), u32::MAX).unwrap();
+    assert_eq!(r.data_length, 0);
+    assert!(!r.response_requested());
+}
