@@ -239,11 +239,17 @@ pub fn build_descriptors(
             got: u32::try_from(out.len()).unwrap_or(u32::MAX),
         });
     }
-    for ((span, reg), chunk) in spans
-        .iter()
-        .zip(registrations)
-        .zip(out.chunks_exact_mut(BufferDescriptorV1::<&[u8]>::LEN))
-    {
+    // An index walk rather than `zip(chunks_exact_mut(..))`: in the kernel,
+    // the latter's specialised `Zip::new` ends in a panic path that 6.12's
+    // objtool does not recognise ("falls through to next function").
+    let len = BufferDescriptorV1::<&[u8]>::LEN;
+    let mut at = 0usize;
+    for (span, reg) in spans.iter().zip(registrations) {
+        let end = at.saturating_add(len);
+        let Some(chunk) = out.get_mut(at..end) else {
+            break;
+        };
+        at = end;
         let repr = BufferDescriptorV1Repr {
             offset: reg.iova,
             token: reg.rkey,

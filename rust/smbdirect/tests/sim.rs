@@ -23,7 +23,6 @@ fn random_config(rng: &mut Rng, base: Config) -> Config {
         2 => (16, 16384),
         _ => (3 + rng.below(6) as u16, 65536 + 24),
     };
-    let credits = credits as u16;
     let mut c = Config {
         receive_credit_max: credits,
         send_credit_target: 1 + rng.below(credits as u64) as u16,
