@@ -3,8 +3,8 @@
 //! smbdirect-rs: SMB Direct (MS-SMBD) for cifs and ksmbd, in Rust.
 //!
 //! This crate root is the `smbdirect_rs` kernel module. It carries the ib
-//! layer ([`ib`]), the in-kernel self tests and, in later stages, the shared
-//! protocol engine and the two transports. Each part is a module pulled in
+//! layer ([`ib`]), the shared protocol engine ([`smbdirect`]), the in-kernel
+//! self tests and, in later stages, the two transports. Each part is a module pulled in
 //! by path, because kbuild builds every listed `.rs` file as its own crate.
 
 use kernel::prelude::*;
@@ -12,12 +12,15 @@ use kernel::prelude::*;
 #[path = "../ib/mod.rs"]
 pub mod ib;
 
+#[path = "../smbdirect/src/lib.rs"]
+pub mod smbdirect;
+
 #[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
 #[path = "../selftest/mod.rs"]
 mod selftest;
 
-/// Version of the smbdirect-rs module, kept in step with the engine crate.
-const VERSION: &str = "0.1.0";
+/// Version of the smbdirect-rs module: the engine's.
+const VERSION: &str = smbdirect::VERSION;
 
 module! {
     type: SmbdirectRs,

@@ -11,7 +11,11 @@ use core::str::FromStr;
 use kernel::prelude::*;
 use kernel::str::CStr;
 
+mod completions;
+mod firstlight;
+mod pump;
 mod rdma;
+mod smb2;
 
 extern "C" {
     fn smbdrs_selftest_name() -> *const kernel::ffi::c_char;
@@ -53,6 +57,63 @@ pub(crate) fn run_from_params() {
             ),
             Err(e) => pr_err!("selftest rdma: FAIL {}: {:?}\n", e.0, e.1),
         },
+        "client" => client(addr),
+        "server" => match firstlight::server(addr, SERVER_WAIT_MS) {
+            Ok(r) => pr_info!(
+                "selftest server: PASS cifs negotiated max_send_size={} max_receive_size={} \
+                 max_fragmented_send_size={} max_read_write_size={} send_credits={} \
+                 receive_credit_target={}; SMB2 NEGOTIATE request len={} fragments={} \
+                 dialects={} first={:#06x},{:#06x},{:#06x},{:#06x}; session refused\n",
+                r.params.max_send_size,
+                r.params.max_receive_size,
+                r.params.max_fragmented_send_size,
+                r.params.max_read_write_size,
+                r.params.initial_send_credits,
+                r.params.receive_credit_target,
+                r.request_len,
+                r.fragments_received,
+                r.dialect_count,
+                r.dialects[0],
+                r.dialects[1],
+                r.dialects[2],
+                r.dialects[3]
+            ),
+            Err(e) => pr_err!("selftest server: FAIL {}: {:?}\n", e.0, e.1),
+        },
         other => pr_err!("selftest {}: FAIL unknown self test\n", other),
+    }
+}
+
+/// How long the server self test waits for cifs to connect.
+const SERVER_WAIT_MS: u32 = 60_000;
+
+/// First light as the client, with the default sizes and with small ones
+/// that force fragmentation both ways.
+fn client(addr: Ipv4Addr) {
+    for (label, small) in [("default", false), ("small", true)] {
+        match firstlight::client(addr, small) {
+            Ok(r) => pr_info!(
+                "selftest client: PASS sizes={} ksmbd negotiated max_send_size={} \
+                 max_receive_size={} max_fragmented_send_size={} max_read_write_size={} \
+                 send_credits={} receive_credit_target={}; SMB2 dialect={:#06x} \
+                 request_len={} fragments_sent={} response_len={} fragments_received={}\n",
+                label,
+                r.params.max_send_size,
+                r.params.max_receive_size,
+                r.params.max_fragmented_send_size,
+                r.params.max_read_write_size,
+                r.params.initial_send_credits,
+                r.params.receive_credit_target,
+                r.dialect,
+                r.request_len,
+                r.fragments_sent,
+                r.response_len,
+                r.fragments_received
+            ),
+            Err(e) => {
+                pr_err!("selftest client: FAIL sizes={} {}: {:?}\n", label, e.0, e.1);
+                return;
+            }
+        }
     }
 }

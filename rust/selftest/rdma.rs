@@ -11,12 +11,11 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::sync::{new_condvar, new_spinlock, Arc, CondVar, CondVarTimeoutResult, SpinLock};
-use kernel::time::msecs_to_jiffies;
 
+use super::completions::Completions;
 use crate::ib::{
-    CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, Done, FastRegMr, Listener, Pd, QueuePair,
-    QueuePairCaps, RemoteKey, SgBuf, WorkHandler, WorkKind,
+    CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Listener, Pd, QueuePair,
+    QueuePairCaps, RemoteKey, SgBuf, WorkKind,
 };
 
 /// The rdma_cm port the self test listens on.
@@ -25,7 +24,6 @@ const TIMEOUT_MS: u32 = 5000;
 const MESSAGES: usize = 8;
 const RECV_SIZE: usize = 1024;
 const MR_PAGES: usize = 4;
-const RING: usize = 32;
 
 /// What a passing run saw.
 pub(super) struct Report {
@@ -55,77 +53,6 @@ impl<T, B, G> Step<T> for Result<T, (Error, B, G)> {
     }
 }
 
-/// Completions of one queue pair, kept until the test thread takes them.
-#[pin_data]
-struct Completions {
-    #[pin]
-    ring: SpinLock<[Option<Done<u32>>; RING]>,
-    #[pin]
-    cond: CondVar,
-}
-
-impl Completions {
-    fn new() -> Result<Arc<Self>> {
-        Arc::pin_init(
-            pin_init!(Self {
-                ring <- new_spinlock!([const { None }; RING], "smbdrs_selftest_ring"),
-                cond <- new_condvar!("smbdrs_selftest_cond"),
-            }),
-            GFP_KERNEL,
-        )
-    }
-
-    /// Waits for the next completion of `kind`.
-    fn wait(&self, kind: WorkKind) -> Result<Done<u32>> {
-        let mut ring = self.ring.lock();
-        let mut left = msecs_to_jiffies(TIMEOUT_MS);
-        loop {
-            if let Some(slot) = ring
-                .iter_mut()
-                .find(|d| d.as_ref().is_some_and(|d| d.kind == kind))
-            {
-                if let Some(done) = slot.take() {
-                    return if done.is_ok() {
-                        Ok(done)
-                    } else {
-                        pr_err!(
-                            "selftest: {:?} completed with status {}\n",
-                            kind,
-                            done.status
-                        );
-                        Err(EIO)
-                    };
-                }
-            }
-            match self.cond.wait_interruptible_timeout(&mut ring, left) {
-                CondVarTimeoutResult::Timeout => return Err(crate::ib::errno(bindings::ETIMEDOUT)),
-                CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
-                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
-            }
-        }
-    }
-}
-
-impl WorkHandler for Completions {
-    type Tag = u32;
-
-    fn complete(&self, done: Done<u32>) {
-        let mut ring = self.ring.lock();
-        if let Some(slot) = ring.iter_mut().find(|d| d.is_none()) {
-            *slot = Some(done);
-        } else {
-            // The test never has more than RING requests in flight; a full
-            // ring is a bug. The buffer is freed once the lock is dropped.
-            drop(ring);
-            pr_err!("selftest: completion ring full\n");
-            drop(done);
-            return;
-        }
-        drop(ring);
-        self.cond.notify_all();
-    }
-}
-
 fn pattern(seed: u8, i: usize) -> u8 {
     (i as u8).wrapping_mul(31).wrapping_add(seed)
 }
@@ -152,7 +79,7 @@ fn post_recvs(qp: &QueuePair<Completions>, n: usize) -> Result<(), Failure> {
     for i in 0..n {
         let buf =
             DmaBuf::new(qp.pd(), RECV_SIZE, DmaDir::FromDevice).step("allocate receive buffer")?;
-        qp.post_recv(buf, i as u32).step("post receive")?;
+        qp.post_recv(buf, i as u64).step("post receive")?;
     }
     Ok(())
 }
@@ -162,12 +89,15 @@ fn send(qp: &QueuePair<Completions>, done: &Completions, bytes: &[u8]) -> Result
         DmaBuf::new(qp.pd(), bytes.len(), DmaDir::ToDevice).step("allocate send buffer")?;
     buf.write(|b| b.copy_from_slice(bytes));
     qp.post_send(buf, bytes.len() as u32, 0).step("post send")?;
-    done.wait(WorkKind::Send).step("send completion")?;
+    done.wait(WorkKind::Send, TIMEOUT_MS)
+        .step("send completion")?;
     Ok(())
 }
 
 fn recv(done: &Completions, out: &mut [u8]) -> Result<usize, Failure> {
-    let mut d = done.wait(WorkKind::Recv).step("receive completion")?;
+    let mut d = done
+        .wait(WorkKind::Recv, TIMEOUT_MS)
+        .step("receive completion")?;
     let len = d.byte_len as usize;
     if len > out.len() {
         return Err(Failure(
@@ -248,7 +178,9 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
         | bindings::ib_access_flags_IB_ACCESS_REMOTE_WRITE
         | bindings::ib_access_flags_IB_ACCESS_REMOTE_READ;
     s_qp.post_reg_mr(&mr, access, 0).step("post REG_MR")?;
-    s_done.wait(WorkKind::RegMr).step("REG_MR completion")?;
+    s_done
+        .wait(WorkKind::RegMr, TIMEOUT_MS)
+        .step("REG_MR completion")?;
     if key.length != rdma_len as u64 {
         return Err(Failure("FRMR length", EIO));
     }
@@ -282,13 +214,13 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     c_qp.post_rdma_write(src, rdma_len as u32, remote, 0)
         .step("post RDMA write")?;
     c_done
-        .wait(WorkKind::RdmaWrite)
+        .wait(WorkKind::RdmaWrite, TIMEOUT_MS)
         .step("RDMA write completion")?;
     let dst = DmaBuf::new(&c_pd, rdma_len, DmaDir::FromDevice).step("read sink")?;
     c_qp.post_rdma_read(dst, rdma_len as u32, remote, 0)
         .step("post RDMA read")?;
     let mut read = c_done
-        .wait(WorkKind::RdmaRead)
+        .wait(WorkKind::RdmaRead, TIMEOUT_MS)
         .step("RDMA read completion")?;
     let read_ok = read
         .buf
@@ -303,7 +235,7 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     recv(&s_done, &mut out)?;
     s_qp.post_local_inv(&mr, 0).step("post LOCAL_INV")?;
     s_done
-        .wait(WorkKind::LocalInv)
+        .wait(WorkKind::LocalInv, TIMEOUT_MS)
         .step("LOCAL_INV completion")?;
     let data = mr.unmap().step("unmap FRMR")?.into_data();
     if !data.iter().enumerate().all(|(i, &x)| x == pattern(0xa5, i)) {
