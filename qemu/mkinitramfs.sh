@@ -76,6 +76,9 @@ fi
 t0=$SECONDS
 stage=$(mktemp -d "$out/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
+# mktemp makes the directory 0700 and it becomes the guest's "/": ksmbd walks
+# the share path with the mapped user's fsuid, which could not pass it.
+chmod 0755 "$stage"
 
 # Merged-/usr layout, so any library path ldd prints resolves in the guest.
 mkdir -p "$stage"/usr/{bin,sbin,lib,lib64,libexec} \
@@ -141,7 +144,7 @@ root:x:0:
 smbuser:x:1000:
 nogroup:x:65534:
 EOF
-echo "hosts: files" >"$stage/etc/nsswitch.conf"
+printf "passwd: files\ngroup: files\nshadow: files\nhosts: files\n" >"$stage/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n192.0.2.1 smbdrs-server\n192.0.2.2 smbdrs-client\n' \
 	>"$stage/etc/hosts"
 

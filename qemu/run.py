@@ -285,6 +285,7 @@ def boot(scen, args, accel, outdir):
     tsc = host_tsc_khz() if accel == "tcg" else None
     if tsc:
         append.append("tsc_early_khz=%d" % tsc)
+    append += ["smbdrs.%s" % kv for kv in args.set]
     if args.append:
         append.append(args.append)
     cmd = [QEMU, "-accel", "tcg,thread=multi" if accel == "tcg" else "kvm",
@@ -464,6 +465,8 @@ def main():
     ap.add_argument("--mem", default="4G")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="scenario parameter, passed as smbdrs.NAME=VALUE (e.g. fio_mib=128)")
     ap.add_argument("--no-initramfs", action="store_true",
                     help="do not (re)build the initramfs first")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the console")

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The VM harness's own tests: scenarios that fail on purpose, and checks that
+# qemu/run.py reports each of them as failing, for the right reason.
+#
+#   tests/harness/run.sh            all of them
+#   FLAVOR=debug tests/harness/run.sh
+#
+# The deliberate-failure scenarios live in tests/harness/scenarios/, apart
+# from the normal list in qemu/guest/scenarios/, so run.py never runs them
+# unless named. Each says what must be detected in its header:
+#   # smbdrs-expect: check:NAME    status fail, the failed check NAME
+#   # smbdrs-expect: report:KIND   status fail, a kernel report of KIND
+#   # smbdrs-expect: timeout       status timeout, found within the timeout
+# A self-test passes when run.py detected the failure. Prints
+# "harness: N passed, N failed"; exits non-zero if any self-test failed.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+. "$repo/scripts/lib.sh"
+flavor=${FLAVOR:-debug}
+out=${SMBDRS_HARNESS_OUT:-$repo/results/harness/$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$out"
+
+"$repo/qemu/mkinitramfs.sh" "$flavor" || die "initramfs build failed"
+
+passed=0
+failed=0
+result() { # NAME OK MESSAGE
+	if [ "$2" = ok ]; then
+		passed=$((passed + 1))
+		echo "harness: ok   $1: $3"
+	else
+		failed=$((failed + 1))
+		echo "harness: FAIL $1: $3"
+	fi
+}
+
+# Every scenario under tests/harness/scenarios is a deliberate failure and
+# must stay out of run.py's default list.
+listed=$(python3 - "$repo" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1] + "/qemu")
+import importlib.util
+spec = importlib.util.spec_from_file_location("run", sys.argv[1] + "/qemu/run.py")
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
+s = run.all_scenarios()
+print(" ".join(n for n, v in s.items() if not v.selftest and n.startswith("selftest")) or "-",
+      " ".join(n for n, v in s.items() if v.selftest))
+EOF
+)
+read -r leaked selftests <<<"$listed"
+if [ "$leaked" = "-" ] && [ -n "$selftests" ]; then
+	result default-list ok "deliberate failures kept out of the default list: $selftests"
+else
+	result default-list fail "default list holds deliberate failures: $leaked"
+fi
+
+# run_py NAME ARGS...: one run.py invocation; its exit code and last line
+# are checked, then each scenario's verdict in summary.json.
+run_py() {
+	local name=$1 rc last
+	shift
+	log "run.py $*"
+	"$repo/qemu/run.py" --flavor "$flavor" --no-initramfs --out "$out/$name" "$@" \
+		>"$out/$name.log" 2>&1
+	rc=$?
+	last=$(tail -n 1 "$out/$name.log")
+	if [ $rc -ne 0 ] && [[ $last =~ ^vm:\ 0\ passed,\ [1-9][0-9]*\ failed$ ]]; then
+		result "$name-exit" ok "run.py exited $rc, last line '$last'"
+	else
+		result "$name-exit" fail "run.py exited $rc, last line '$last' (see $out/$name.log)"
+	fi
+}
+
+# verdicts NAME: check each scenario in NAME's summary against its header.
+verdicts() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		ok\ *) result "${line#ok }" ok "" ;;
+		*) result "${line#fail }" fail "" ;;
+		esac
+	done < <(python3 - "$out/$1/summary.json" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for r in s["scenarios"]:
+    exp = r["expect"] or ""
+    kind, _, what = exp.partition(":")
+    reasons = r["reasons"]
+    if kind == "check":
+        good = r["status"] == "fail" and any(
+            x["kind"] == "check" and ("check %s failed" % what) == x["message"] for x in reasons)
+    elif kind == "report":
+        good = r["status"] == "fail" and any(
+            x["kind"] == "report" and x["message"].startswith("kernel report: %s:" % what)
+            and x["excerpt"] for x in reasons)
+    elif kind == "timeout":
+        good = r["status"] == "timeout" and any(x["kind"] == "timeout" for x in reasons)
+    else:
+        good = False
+    got = "; ".join("%s: %s" % (x["kind"], x["message"][:100]) for x in reasons[:4]) or "none"
+    print("%s %s: expected %s, got status %s (%s) in %.0f s"
+          % ("ok" if good else "fail", r["name"], exp or "?", r["status"], got, r["duration_s"]))
+EOF
+	)
+}
+
+run_py failures --scenario selftest-assert --scenario selftest-checksum \
+	--scenario selftest-lkdtm-warn --scenario selftest-lkdtm-bug
+verdicts failures
+
+t0=$SECONDS
+run_py hang --scenario selftest-hang --timeout 30
+verdicts hang
+took=$((SECONDS - t0))
+if [ $took -lt 90 ]; then
+	result hang-quick ok "hung guest detected and killed, whole run.py took $took s"
+else
+	result hang-quick fail "hung guest took $took s to detect"
+fi
+
+echo "harness: logs in $out"
+echo "harness: $passed passed, $failed failed"
+[ $failed -eq 0 ]
