@@ -136,9 +136,8 @@ proptest! {
         rng.fill(&mut msg);
         let mut out = Vec::with_capacity(msg.len());
         let mut r = Reassembly::new();
-        let mut n = 0;
         let mut done = false;
-        for f in Fragments::new(len, max_send) {
+        for (n, f) in Fragments::new(len, max_send).enumerate() {
             prop_assert!(!done);
             let repr = DataTransferRepr {
                 credits_requested: 1,
@@ -158,7 +157,6 @@ proptest! {
             prop_assert_eq!(d.message_length, len);
             out.extend_from_slice(&wire[d.data_offset as usize..(d.data_offset + d.data_length) as usize]);
             done = d.end_of_message;
-            n += 1;
         }
         prop_assert!(done);
         prop_assert_eq!(out, msg);

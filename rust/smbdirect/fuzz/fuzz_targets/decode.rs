@@ -7,8 +7,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use smbdirect::wire::{
-    BufferDescriptorV1, BufferDescriptorV1Repr, DataTransfer, DataTransferRepr,
-    NegotiateRequest, NegotiateRequestRepr, NegotiateResponse, NegotiateResponseRepr,
+    BufferDescriptorV1, BufferDescriptorV1Repr, DataTransfer, DataTransferRepr, NegotiateRequest,
+    NegotiateRequestRepr, NegotiateResponse, NegotiateResponseRepr,
 };
 use smbdirect::{negotiate, Config};
 
@@ -17,14 +17,24 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(r) = NegotiateRequestRepr::parse(&p) {
             let mut b = [0u8; 20];
             r.emit(&mut NegotiateRequest::new_unchecked(&mut b[..]));
-            assert_eq!(NegotiateRequestRepr::parse(&NegotiateRequest::new_unchecked(&b[..])), Ok(r));
+            assert_eq!(
+                NegotiateRequestRepr::parse(&NegotiateRequest::new_unchecked(&b[..])),
+                Ok(r)
+            );
         }
     }
     if let Ok(p) = NegotiateResponse::new_checked(data) {
         if let Ok(r) = NegotiateResponseRepr::parse(&p) {
             let mut b = [0u8; 32];
             r.emit(&mut NegotiateResponse::new_unchecked(&mut b[..]));
-            assert_eq!(&b[..], &data[..32].iter().enumerate().map(|(i, x)| if (6..8).contains(&i) { 0 } else { *x }).collect::<Vec<u8>>()[..]);
+            assert_eq!(
+                &b[..],
+                &data[..32]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| if (6..8).contains(&i) { 0 } else { *x })
+                    .collect::<Vec<u8>>()[..]
+            );
         }
     }
     let max = data.first().map_or(131_072, |b| 131_072u32 << (b % 4));

@@ -24,8 +24,14 @@ fn drain(e: &mut Engine, tokens: &mut Vec<SendToken>, _parked: &mut u16) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, mut rest)) = data.split_first() else { return };
-    let role = if mode & 1 == 0 { Role::Client } else { Role::Server };
+    let Some((&mode, mut rest)) = data.split_first() else {
+        return;
+    };
+    let role = if mode & 1 == 0 {
+        Role::Client
+    } else {
+        Role::Server
+    };
     let cfg = Config {
         receive_credit_max: 3 + u16::from(mode >> 4),
         keepalive_interval_ms: 100,
@@ -33,7 +39,9 @@ fuzz_target!(|data: &[u8]| {
         negotiate_timeout_ms: 100,
         ..Config::default_for(role)
     };
-    let Ok(mut e) = Engine::new(role, cfg, Instant(0)) else { return };
+    let Ok(mut e) = Engine::new(role, cfg, Instant(0)) else {
+        return;
+    };
     let mut tokens = Vec::new();
     let mut parked = 0u16;
     let mut now = 0u64;
@@ -43,19 +51,24 @@ fuzz_target!(|data: &[u8]| {
         if role == Role::Client {
             let sp = negotiate::process_request(&Config::default_server(), &{
                 let mut b = [0u8; 20];
-                negotiate::build_request(&cfg)
-                    .emit(&mut smbdirect::wire::NegotiateRequest::new_unchecked(&mut b[..]));
+                negotiate::build_request(&cfg).emit(
+                    &mut smbdirect::wire::NegotiateRequest::new_unchecked(&mut b[..]),
+                );
                 b
             })
             .unwrap();
             let mut b = [0u8; 32];
-            NegotiateResponseRepr { credits_granted: 1 + u16::from(mode >> 2 & 3), ..negotiate::build_response(&Config::default_server(), &sp, 8) }
-                .emit(&mut NegotiateResponse::new_unchecked(&mut b[..]));
+            NegotiateResponseRepr {
+                credits_granted: 1 + u16::from(mode >> 2 & 3),
+                ..negotiate::build_response(&Config::default_server(), &sp, 8)
+            }
+            .emit(&mut NegotiateResponse::new_unchecked(&mut b[..]));
             let _ = e.on_recv(Instant(0), &b);
         } else {
             let mut b = [0u8; 20];
-            negotiate::build_request(&Config::default_client())
-                .emit(&mut smbdirect::wire::NegotiateRequest::new_unchecked(&mut b[..]));
+            negotiate::build_request(&Config::default_client()).emit(
+                &mut smbdirect::wire::NegotiateRequest::new_unchecked(&mut b[..]),
+            );
             let _ = e.on_recv(Instant(0), &b);
         }
         drain(&mut e, &mut tokens, &mut parked);
@@ -67,7 +80,9 @@ fuzz_target!(|data: &[u8]| {
                 let len = usize::from(rest.first().copied().unwrap_or(0)).min(rest.len());
                 let (msg, tail) = rest.split_at(len);
                 rest = tail;
-                if let Ok(smbdirect::RecvOutcome::Deliver(_)) = e.on_recv(Instant(now), msg.get(1..).unwrap_or(&[])) {
+                if let Ok(smbdirect::RecvOutcome::Deliver(_)) =
+                    e.on_recv(Instant(now), msg.get(1..).unwrap_or(&[]))
+                {
                     parked = parked.saturating_add(1);
                 }
             }
@@ -105,7 +120,10 @@ fuzz_target!(|data: &[u8]| {
         drain(&mut e, &mut tokens, &mut parked);
         let s = e.stats();
         assert!(s.receive_credits <= s.posted_receives);
-        assert!(u32::from(s.posted_receives) + u32::from(s.parked_receives) <= u32::from(cfg.receive_credit_max));
+        assert!(
+            u32::from(s.posted_receives) + u32::from(s.parked_receives)
+                <= u32::from(cfg.receive_credit_max)
+        );
         let _ = e.poll_timeout();
     }
 });

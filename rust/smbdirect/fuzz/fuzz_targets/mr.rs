@@ -10,7 +10,8 @@ use smbdirect::mr::{plan_registration, DeviceLimits, MrSpan, RdmaPlanner, Segmen
 use smbdirect::wire::DescriptorList;
 
 fn u32_at(d: &[u8], i: usize) -> u32 {
-    d.get(i..i + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    d.get(i..i + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -38,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
     let mut out = [MrSpan::default(); 32];
     if let Ok(n) = plan_registration(&segments, &limits, 16 << 20, &mut out) {
         let total: u64 = segments.iter().map(|s| u64::from(s.len)).sum();
-        assert_eq!(out[..n].iter().map(|s| u64::from(s.length)).sum::<u64>(), total);
+        assert_eq!(
+            out[..n].iter().map(|s| u64::from(s.length)).sum::<u64>(),
+            total
+        );
         for s in &out[..n] {
             assert!(s.page_count <= limits.max_fast_reg_page_list_len);
         }
@@ -49,7 +53,9 @@ fuzz_target!(|data: &[u8]| {
             let mut sges = [Segment::default(); 8];
             let mut moved = 0u64;
             for _ in 0..100_000 {
-                let Some(wr) = p.next_wr(&mut sges) else { break };
+                let Some(wr) = p.next_wr(&mut sges) else {
+                    break;
+                };
                 assert!(wr.sge_count <= limits.max_sge_per_wr);
                 assert!(wr.length <= limits.max_rdma_wr_size);
                 moved += u64::from(wr.length);
