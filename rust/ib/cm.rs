@@ -528,7 +528,7 @@ impl CmId {
     /// [`CmId::resolve`]); wait for [`CmEvent::Established`] with
     /// [`CmId::wait_for`].
     pub fn connect<H: super::WorkHandler>(&self, qp: &QueuePair<H>, param: ConnParam) -> Result {
-        if !Arc::ptr_eq(&qp.id, &self.inner) {
+        if !Arc::ptr_eq(&qp.core.id, &self.inner) {
             return Err(EINVAL);
         }
         let mut raw = param.to_raw();
@@ -662,7 +662,7 @@ impl Incoming {
         timeout_ms: u32,
     ) -> Result<CmId> {
         let id = self.id.take().ok_or(EINVAL)?;
-        if !Arc::ptr_eq(&qp.id, &id.inner) {
+        if !Arc::ptr_eq(&qp.core.id, &id.inner) {
             self.id = Some(id);
             return Err(EINVAL);
         }

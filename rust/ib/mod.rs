@@ -15,15 +15,16 @@
 //! types and cannot be got wrong from safe code, on error paths included:
 //!
 //! ```text
-//!   QueuePair ──> Pd ──> CmId          DmaBuf ──> Pd
-//!       │                  ^           FastRegMr ──> Pd
-//!       └──────> Cq ───────┘           posted work ──> QueuePair state
+//!   QueuePair ──> QpCore ──> Pd ──> CmId      DmaBuf ──> Pd
+//!                   │  ^                ^       FastRegMr ──> Pd
+//!                   │  └── RwCtx        │
+//!                   └──────> Cq ────────┘
 //! ```
 //!
-//! - A [`QueuePair`] is drained (every posted work request completes, with a
-//!   flush status if need be, and hands its buffer back) and destroyed before
-//!   the [`Cq`] it completes on is freed and before its [`Pd`] is
-//!   deallocated.
+//! - A [`QueuePair`] is drained when dropped (every posted work request
+//!   completes, with a flush status if need be, and hands its buffer back);
+//!   the `ib_qp` is destroyed when no [`RwCtx`] uses it any more, and before
+//!   the [`Cq`] it completes on is freed and its [`Pd`] deallocated.
 //! - Buffers and memory regions keep their [`Pd`] (and so the device) alive
 //!   until they are unmapped and deregistered.
 //! - The [`CmId`] is destroyed last, after every object made on its device.
@@ -35,11 +36,13 @@ pub mod cm;
 pub mod dma;
 mod ffi;
 pub mod mr;
+pub mod rw;
 pub mod verbs;
 
 pub use cm::{CmEvent, CmId, ConnParam, Incoming, Listener};
 pub use dma::{DmaBuf, DmaDir, SgBuf};
 pub use mr::{FastRegMr, RemoteKey};
+pub use rw::{RwBuf, RwCtx, RwDir};
 pub use verbs::{Cq, Done, Pd, QueuePair, QueuePairCaps, WorkHandler, WorkKind};
 
 /// The module name recorded by ib_core as the owner of our objects.

@@ -21,6 +21,7 @@ use kernel::sync::Arc;
 use super::cm::{CmId, CmIdInner};
 use super::dma::DmaBuf;
 use super::mr::{FastRegMr, MrInner, RemoteKey};
+use super::rw::RwCtx;
 use super::{errno, ffi, OWNER};
 
 /// The owner of one `ib_pd`.
@@ -211,6 +212,8 @@ pub enum WorkKind {
     RegMr,
     /// A local invalidation of a memory region.
     LocalInv,
+    /// The RDMA reads or writes of an [`RwCtx`].
+    Rw,
 }
 
 /// A completed work request, with what it owned while it was posted.
@@ -224,6 +227,8 @@ pub struct Done<T> {
     pub byte_len: u32,
     /// The buffer the work request used, if any.
     pub buf: Option<DmaBuf>,
+    /// The RDMA read/write context, for [`WorkKind::Rw`].
+    pub rw: Option<RwCtx>,
     /// The caller's tag.
     pub tag: T,
 }
@@ -257,6 +262,7 @@ struct Posted<H: WorkHandler> {
     handler: Arc<H>,
     buf: Option<DmaBuf>,
     mr: Option<Arc<MrInner>>,
+    rw: Option<RwCtx>,
     tag: H::Tag,
 }
 
@@ -285,6 +291,7 @@ unsafe extern "C" fn work_done<H: WorkHandler>(
         handler,
         buf,
         mr,
+        rw,
         tag,
         ..
     } = KBox::into_inner(posted);
@@ -296,6 +303,7 @@ unsafe extern "C" fn work_done<H: WorkHandler>(
         status: wc.status,
         byte_len: wc.byte_len,
         buf,
+        rw,
         tag,
     });
 }
@@ -311,29 +319,59 @@ pub struct QueuePairCaps {
     pub max_send_sge: u32,
     /// Scatter/gather entries per receive.
     pub max_recv_sge: u32,
+    /// RDMA read/write contexts in flight at once (0 if none are used);
+    /// ib_core sizes the send queue and, on iWARP, an MR pool for them.
+    pub max_rdma_ctxs: u32,
+}
+
+/// The owner of one `ib_qp`, shared by the [`QueuePair`] and by RDMA
+/// read/write contexts made on it (which must be destroyed before it).
+///
+/// # Invariants
+///
+/// `qp` is `id`'s queue pair, valid until `drop`.
+pub(crate) struct QpCore {
+    qp: NonNull<bindings::ib_qp>,
+    pub(crate) id: Arc<CmIdInner>,
+    pd: Pd,
+    _cq: Cq,
+}
+
+// SAFETY: ib_core's queue pair calls are thread safe.
+unsafe impl Send for QpCore {}
+// SAFETY: As above.
+unsafe impl Sync for QpCore {}
+
+impl QpCore {
+    pub(crate) fn as_ptr(&self) -> *mut bindings::ib_qp {
+        self.qp.as_ptr()
+    }
+
+    pub(crate) fn port_num(&self) -> u32 {
+        self.id.port_num()
+    }
+}
+
+impl Drop for QpCore {
+    fn drop(&mut self) {
+        // SAFETY: The queue pair was drained when its `QueuePair` was dropped
+        // and every RDMA read/write context made on it (they hold this
+        // value) is destroyed, so nothing references it any more.
+        unsafe { bindings::rdma_destroy_qp(self.id.as_ptr()) };
+        self.id.release_qp();
+    }
 }
 
 /// A reliable-connection queue pair made on a [`CmId`].
 ///
 /// Dropping it drains it (every outstanding work request completes with a
-/// flush status and gives its buffer back through the handler), then
-/// destroys it; its [`Cq`], [`Pd`] and [`CmId`] go after it.
-///
-/// # Invariants
-///
-/// `qp` is `id`'s queue pair, valid until `drop`.
+/// flush status and gives its buffer back through the handler); the queue
+/// pair itself is destroyed once no RDMA read/write context uses it any
+/// more, and its [`Cq`], [`Pd`] and [`CmId`] go after it.
 pub struct QueuePair<H: WorkHandler> {
-    qp: NonNull<bindings::ib_qp>,
-    pub(crate) id: Arc<CmIdInner>,
-    pd: Pd,
-    _cq: Cq,
+    pub(crate) core: Arc<QpCore>,
     handler: Arc<H>,
 }
-
-// SAFETY: Posting is thread safe in ib_core; the handler is `Send + Sync`.
-unsafe impl<H: WorkHandler> Send for QueuePair<H> {}
-// SAFETY: As above.
-unsafe impl<H: WorkHandler> Sync for QueuePair<H> {}
 
 impl<H: WorkHandler> QueuePair<H> {
     /// Creates the queue pair of `id`, completing both queues on `cq`.
@@ -350,10 +388,12 @@ impl<H: WorkHandler> QueuePair<H> {
                 max_recv_wr: caps.max_recv_wr,
                 max_send_sge: caps.max_send_sge,
                 max_recv_sge: caps.max_recv_sge,
+                max_rdma_ctxs: caps.max_rdma_ctxs,
                 ..Default::default()
             },
             sq_sig_type: bindings::ib_sig_type_IB_SIGNAL_REQ_WR,
             qp_type: bindings::ib_qp_type_IB_QPT_RC,
+            port_num: id.inner.port_num(),
             ..Default::default()
         };
         // SAFETY: `id` is valid and has no queue pair (claimed above); `pd`
@@ -366,19 +406,21 @@ impl<H: WorkHandler> QueuePair<H> {
         }
         // SAFETY: `rdma_create_qp` succeeded, so `id->qp` is set.
         let qp = unsafe { (*id.inner.as_ptr()).qp };
-        Ok(Self {
+        let core = QpCore {
             // SAFETY: Set by a successful `rdma_create_qp`.
             qp: unsafe { NonNull::new_unchecked(qp) },
             id: id.inner.clone(),
             pd: pd.clone(),
             _cq: cq.clone(),
-            handler,
-        })
+        };
+        // On failure `core` drops here, which destroys the queue pair.
+        let core = Arc::new(core, GFP_KERNEL)?;
+        Ok(Self { core, handler })
     }
 
     /// The protection domain.
     pub fn pd(&self) -> &Pd {
-        &self.pd
+        &self.core.pd
     }
 
     fn posted(
@@ -403,6 +445,7 @@ impl<H: WorkHandler> QueuePair<H> {
             handler: self.handler.clone(),
             buf,
             mr,
+            rw: None,
             tag,
         });
         Ok(KBox::into_raw(posted))
@@ -431,7 +474,7 @@ impl<H: WorkHandler> QueuePair<H> {
         // SAFETY: `qp` is valid; `wr` and its scatter/gather list are copied
         // by the driver before the call returns; its `wr_cqe` points to `p`,
         // which stays allocated until the completion.
-        let ret = unsafe { ffi::smbdrs_ib_post_send(self.qp.as_ptr(), wr, &mut bad) };
+        let ret = unsafe { ffi::smbdrs_ib_post_send(self.core.as_ptr(), wr, &mut bad) };
         if ret != 0 {
             // SAFETY: The work request was not posted, so no completion will
             // come for `p`.
@@ -461,7 +504,7 @@ impl<H: WorkHandler> QueuePair<H> {
         wr.__bindgen_anon_1.wr_cqe = p.cast::<bindings::ib_cqe>();
         let mut bad = core::ptr::null();
         // SAFETY: As in `post_send_wr`.
-        let ret = unsafe { ffi::smbdrs_ib_post_recv(self.qp.as_ptr(), &wr, &mut bad) };
+        let ret = unsafe { ffi::smbdrs_ib_post_recv(self.core.as_ptr(), &wr, &mut bad) };
         if ret != 0 {
             // SAFETY: Not posted.
             return Err(unsafe { Self::unpost(p, Error::from_errno(ret)) });
@@ -592,16 +635,52 @@ impl<H: WorkHandler> QueuePair<H> {
     }
 }
 
+impl<H: WorkHandler> QueuePair<H> {
+    /// Posts the RDMA reads or writes of `ctx` (made on this queue pair);
+    /// one completion of kind [`WorkKind::Rw`] hands `ctx` back.
+    pub fn post_rw(&self, ctx: RwCtx, tag: H::Tag) -> Result<(), (Error, Option<RwCtx>, H::Tag)> {
+        if !Arc::ptr_eq(ctx.core(), &self.core) {
+            return Err((EINVAL, Some(ctx), tag));
+        }
+        let p = match self.posted(WorkKind::Rw, None, None, tag) {
+            Ok(p) => p,
+            Err((e, _, tag)) => return Err((e, Some(ctx), tag)),
+        };
+        // SAFETY: `p` is ours until posted.
+        let raw = unsafe {
+            (*p).rw = Some(ctx);
+            (*p).rw
+                .as_mut()
+                .map(|c| c.as_ptr())
+                .unwrap_or(core::ptr::null_mut())
+        };
+        // SAFETY: `raw` is an initialised context on this queue pair, kept
+        // alive in `p` until the completion; the last work request of the
+        // chain signals `p`'s cqe.
+        let ret = unsafe {
+            bindings::rdma_rw_ctx_post(
+                raw,
+                self.core.as_ptr(),
+                self.core.port_num(),
+                p.cast::<bindings::ib_cqe>(),
+                core::ptr::null_mut(),
+            )
+        };
+        if ret != 0 {
+            // SAFETY: Not posted, so no completion will come for `p`.
+            let p = KBox::into_inner(unsafe { KBox::from_raw(p) });
+            return Err((Error::from_errno(ret), p.rw, p.tag));
+        }
+        Ok(())
+    }
+}
+
 impl<H: WorkHandler> Drop for QueuePair<H> {
     fn drop(&mut self) {
-        // SAFETY: `qp` is valid. Draining moves it to the error state and
-        // waits until every posted work request has completed (flushed), so
-        // every `Posted` has been handed back; then the queue pair can go.
-        unsafe {
-            bindings::ib_drain_qp(self.qp.as_ptr());
-            bindings::rdma_destroy_qp(self.id.as_ptr());
-        }
-        self.id.release_qp();
+        // SAFETY: The queue pair is valid (`core` holds it). Draining moves
+        // it to the error state and waits until every posted work request
+        // has completed (flushed), so every `Posted` has been handed back.
+        unsafe { bindings::ib_drain_qp(self.core.as_ptr()) };
     }
 }
 

@@ -66,6 +66,7 @@ fn caps() -> QueuePairCaps {
         max_recv_wr: u32::from(CREDITS) + 4,
         max_send_sge: 1,
         max_recv_sge: 1,
+        max_rdma_ctxs: 0,
     }
 }
 

@@ -47,10 +47,12 @@ pub(crate) fn run_from_params() {
     match name {
         "rdma" => match rdma::run(addr) {
             Ok(r) => pr_info!(
-                "selftest rdma: PASS device={} messages={} message_bytes={} rdma_write={} rdma_read={} rkey={:#x}\n",
+                "selftest rdma: PASS device={} messages={} message_bytes={} rdma_write={} rdma_read={} rw_write={} rw_read={} rkey={:#x}\n",
                 core::str::from_utf8(&r.device).unwrap_or("?"),
                 r.messages,
                 r.message_bytes,
+                r.rdma_bytes,
+                r.rdma_bytes,
                 r.rdma_bytes,
                 r.rdma_bytes,
                 r.rkey

@@ -4,8 +4,10 @@
 //! through rdma_cm (a listener and an active side in the same kernel),
 //! exchange messages, register a fast-registration memory region on the
 //! passive side, RDMA-write into it and RDMA-read it back from the active
-//! side, check every byte on both sides, invalidate, disconnect and tear
-//! everything down.
+//! side, check every byte on both sides, invalidate; then the other way
+//! round with `rdma_rw` contexts, as an SMB Direct server moves data: the
+//! active side registers memory, the passive side RDMA-writes into it and
+//! reads it back; disconnect and tear everything down.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -15,7 +17,7 @@ use kernel::prelude::*;
 use super::completions::Completions;
 use crate::ib::{
     CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Listener, Pd, QueuePair,
-    QueuePairCaps, RemoteKey, SgBuf, WorkKind,
+    QueuePairCaps, RemoteKey, RwBuf, RwCtx, RwDir, SgBuf, WorkKind,
 };
 
 /// The rdma_cm port the self test listens on.
@@ -63,6 +65,7 @@ fn caps() -> QueuePairCaps {
         max_recv_wr: 16,
         max_send_sge: 1,
         max_recv_sge: 1,
+        max_rdma_ctxs: 4,
     }
 }
 
@@ -73,6 +76,39 @@ fn conn_param() -> ConnParam {
         retry_count: 6,
         rnr_retry_count: 7,
     }
+}
+
+fn key_message(key: &RemoteKey) -> [u8; 16] {
+    let mut m = [0u8; 16];
+    m[..8].copy_from_slice(&key.addr.to_le_bytes());
+    m[8..12].copy_from_slice(&key.rkey.to_le_bytes());
+    m[12..16].copy_from_slice(&(key.length as u32).to_le_bytes());
+    m
+}
+
+fn key_from_message(m: &[u8]) -> RemoteKey {
+    RemoteKey {
+        addr: u64::from_le_bytes(m[..8].try_into().unwrap_or_default()),
+        rkey: u32::from_le_bytes(m[8..12].try_into().unwrap_or_default()),
+        length: u64::from(u32::from_le_bytes(m[12..16].try_into().unwrap_or_default())),
+    }
+}
+
+/// Moves `buf` to or from `remote` with an `rdma_rw` context on `qp`.
+fn rw(
+    qp: &QueuePair<Completions>,
+    done: &Completions,
+    buf: RwBuf,
+    remote: RemoteKey,
+    dir: RwDir,
+) -> Result<RwBuf, Failure> {
+    let ctx = RwCtx::new(qp, buf, remote, dir).map_err(|(e, _)| Failure("rdma_rw_ctx_init", e))?;
+    qp.post_rw(ctx, 0).step("rdma_rw_ctx_post")?;
+    let mut d = done
+        .wait(WorkKind::Rw, TIMEOUT_MS)
+        .step("rdma_rw completion")?;
+    let ctx = d.rw.take().ok_or(Failure("rdma_rw context back", EINVAL))?;
+    ctx.into_buf().step("rdma_rw_ctx_destroy")
 }
 
 fn post_recvs(qp: &QueuePair<Completions>, n: usize) -> Result<(), Failure> {
@@ -135,7 +171,7 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     let s_cq = Cq::new(&s_id, 64).step("server CQ")?;
     let s_done = Completions::new().step("server completions")?;
     let s_qp = QueuePair::new(&s_id, &s_pd, &s_cq, caps(), s_done.clone()).step("server QP")?;
-    post_recvs(&s_qp, MESSAGES + 1)?;
+    post_recvs(&s_qp, MESSAGES + 2)?;
     let s_id = incoming
         .accept(&s_qp, conn_param(), TIMEOUT_MS)
         .step("rdma_accept")?;
@@ -184,11 +220,7 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     if key.length != rdma_len as u64 {
         return Err(Failure("FRMR length", EIO));
     }
-    let mut key_msg = [0u8; 16];
-    key_msg[..8].copy_from_slice(&key.addr.to_le_bytes());
-    key_msg[8..12].copy_from_slice(&key.rkey.to_le_bytes());
-    key_msg[12..16].copy_from_slice(&(key.length as u32).to_le_bytes());
-    send(&s_qp, &s_done, &key_msg)?;
+    send(&s_qp, &s_done, &key_message(&key))?;
     let got = recv(&c_done, &mut out)?;
     if got != 16 {
         return Err(Failure("key message length", EIO));
@@ -242,6 +274,59 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
         return Err(Failure("registered memory differs", EIO));
     }
 
+    // rdma_rw, the server's way: the active side registers, the passive
+    // side writes a pattern there and reads it back.
+    let c_sg = SgBuf::new(&c_pd, MR_PAGES, DmaDir::Bidirectional).step("client MR buffer")?;
+    let mut c_mr = FastRegMr::new(&c_pd, MR_PAGES as u32).step("allocate client FRMR")?;
+    let c_key = c_mr
+        .map(c_sg)
+        .map_err(|(e, _)| Failure("map client FRMR", e))?;
+    c_qp.post_reg_mr(&c_mr, access, 0)
+        .step("post client REG_MR")?;
+    c_done
+        .wait(WorkKind::RegMr, TIMEOUT_MS)
+        .step("client REG_MR completion")?;
+    send(&c_qp, &c_done, &key_message(&c_key))?;
+    recv(&s_done, &mut out)?;
+    let target = key_from_message(&out);
+    let mut wbuf = RwBuf::new(MR_PAGES).step("rdma_rw source")?;
+    wbuf.data_mut()
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, x)| *x = pattern(0x3c, i));
+    rw(&s_qp, &s_done, wbuf, target, RwDir::Write)?;
+    let rbuf = rw(
+        &s_qp,
+        &s_done,
+        RwBuf::new(MR_PAGES).step("rdma_rw sink")?,
+        target,
+        RwDir::Read,
+    )?;
+    if !rbuf
+        .data()
+        .iter()
+        .enumerate()
+        .all(|(i, &x)| x == pattern(0x3c, i))
+    {
+        return Err(Failure("rdma_rw read data differs", EIO));
+    }
+    send(&s_qp, &s_done, b"rw done")?;
+    recv(&c_done, &mut out)?;
+    c_qp.post_local_inv(&c_mr, 0)
+        .step("post client LOCAL_INV")?;
+    c_done
+        .wait(WorkKind::LocalInv, TIMEOUT_MS)
+        .step("client LOCAL_INV completion")?;
+    let c_data = c_mr.unmap().step("unmap client FRMR")?.into_data();
+    if !c_data
+        .iter()
+        .enumerate()
+        .all(|(i, &x)| x == pattern(0x3c, i))
+    {
+        return Err(Failure("memory written by rdma_rw differs", EIO));
+    }
+    drop(c_mr);
+
     // Disconnect and wait for both sides to see it; drops tear down the
     // rest in order (QP drained and destroyed, CQ, PD, then the cm id).
     // The passive side answers the peer's disconnect request (DREQ) with
@@ -262,8 +347,8 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
 
     Ok(Report {
         device,
-        messages: MESSAGES + 2,
-        message_bytes: message_bytes + 16 + 4,
+        messages: MESSAGES + 4,
+        message_bytes: message_bytes + 16 + 4 + 16 + 7,
         rdma_bytes: rdma_len,
         rkey,
     })

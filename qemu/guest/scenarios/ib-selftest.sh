@@ -21,7 +21,7 @@ line=$(dmesg | grep 'smbdirect_rs: selftest rdma:' | tail -n 1)
 echo "$line"
 echo "$line" | grep -q ': PASS '
 check "selftest_rdma_pass" $? "$line"
-for k in messages message_bytes rdma_write rdma_read; do
+for k in messages message_bytes rdma_write rdma_read rw_write rw_read; do
 	v=$(echo "$line" | sed -n "s/.* $k=\([0-9]*\).*/\1/p")
 	[ -n "$v" ] && metric "selftest_$k" "$v"
 done

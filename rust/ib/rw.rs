@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RDMA read/write contexts (`rdma_rw`): how an SMB Direct server moves
+//! data to and from the client's registered memory, the buffer
+//! descriptors of [MS-SMBD] 2.2.3.1 naming the remote side.
+//!
+//! C header: [`include/rdma/rw.h`](srctree/include/rdma/rw.h).
+//!
+//! An [`RwCtx`] owns its local buffer ([`RwBuf`]) and its `rdma_rw_ctx`;
+//! `rdma_rw_ctx_init` DMA-maps the buffer and builds the work requests
+//! (splitting them within the device's SGE limits, with MRs on iWARP),
+//! [`super::QueuePair::post_rw`] posts them and the completion hands the
+//! context back; [`RwCtx::into_buf`] destroys the context (unmapping the
+//! buffer) and returns the bytes. The context holds the queue pair's core,
+//! so the `ib_qp` cannot be destroyed under it.
+
+use kernel::bindings;
+use kernel::ffi::{c_uint, c_void};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use super::ffi;
+use super::mr::RemoteKey;
+use super::verbs::{QpCore, QueuePair, WorkHandler};
+
+/// Which way an [`RwCtx`] moves data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RwDir {
+    /// RDMA read: remote memory into the local buffer (an SMB2 WRITE's data).
+    Read,
+    /// RDMA write: the local buffer into remote memory (an SMB2 READ's data).
+    Write,
+}
+
+impl RwDir {
+    fn dma(self) -> bindings::dma_data_direction {
+        match self {
+            Self::Read => bindings::dma_data_direction_DMA_FROM_DEVICE,
+            Self::Write => bindings::dma_data_direction_DMA_TO_DEVICE,
+        }
+    }
+}
+
+/// A page-aligned local buffer and a scatterlist over it, one entry per
+/// page, not DMA-mapped: `rdma_rw_ctx_init` maps it.
+pub struct RwBuf {
+    data: KVec<u8>,
+    sg: KVec<bindings::scatterlist>,
+}
+
+impl RwBuf {
+    /// Allocates `pages` zeroed pages (a power of two, so kmalloc aligns
+    /// them to a page).
+    pub fn new(pages: usize) -> Result<Self> {
+        let page = bindings::PAGE_SIZE;
+        if pages == 0 || !pages.is_power_of_two() {
+            return Err(EINVAL);
+        }
+        let len = pages.checked_mul(page).ok_or(EINVAL)?;
+        let mut data = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        if data.as_ptr() as usize % page != 0 {
+            return Err(EINVAL);
+        }
+        let mut sg = KVec::from_elem(bindings::scatterlist::default(), pages, GFP_KERNEL)?;
+        // SAFETY: `sg` has `pages` entries.
+        unsafe { bindings::sg_init_table(sg.as_mut_ptr(), pages as c_uint) };
+        for (i, chunk) in data.chunks_mut(page).enumerate() {
+            // SAFETY: `i < pages`; `chunk` is one page of `data`, which lives
+            // as long as the scatterlist.
+            unsafe {
+                ffi::smbdrs_sg_set_buf(
+                    sg.as_mut_ptr().add(i),
+                    chunk.as_mut_ptr().cast::<c_void>(),
+                    page as c_uint,
+                )
+            };
+        }
+        Ok(Self { data, sg })
+    }
+
+    /// The bytes, for the CPU (never while an [`RwCtx`] owns the buffer).
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The bytes, for the CPU to fill.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
+    fn nents(&self) -> u32 {
+        self.sg.len() as u32
+    }
+}
+
+/// An initialised `rdma_rw_ctx` with its buffer.
+///
+/// # Invariants
+///
+/// `ctx` was initialised by `rdma_rw_ctx_init` on `core`'s queue pair over
+/// `buf`'s scatterlist in direction `dir`, and is destroyed exactly once, in
+/// `destroy`.
+pub struct RwCtx {
+    core: Arc<QpCore>,
+    ctx: KBox<bindings::rdma_rw_ctx>,
+    buf: Option<RwBuf>,
+    dir: RwDir,
+}
+
+// SAFETY: The context is only touched by its owner or, while posted, by
+// ib_core.
+unsafe impl Send for RwCtx {}
+
+impl RwCtx {
+    /// Prepares to move all of `buf` to or from `remote` (which must be at
+    /// least as long).
+    pub fn new<H: WorkHandler>(
+        qp: &QueuePair<H>,
+        mut buf: RwBuf,
+        remote: RemoteKey,
+        dir: RwDir,
+    ) -> Result<Self, (Error, RwBuf)> {
+        if (buf.data.len() as u64) > remote.length {
+            return Err((EINVAL, buf));
+        }
+        let mut ctx = match KBox::new(bindings::rdma_rw_ctx::default(), GFP_KERNEL) {
+            Ok(c) => c,
+            Err(_) => return Err((ENOMEM, buf)),
+        };
+        let core = qp.core.clone();
+        let nents = buf.nents();
+        // SAFETY: `ctx` is zeroed memory for a context; the queue pair is
+        // valid; the scatterlist covers `buf`, which `Self` keeps until the
+        // context is destroyed.
+        let ret = unsafe {
+            bindings::rdma_rw_ctx_init(
+                &mut *ctx,
+                core.as_ptr(),
+                core.port_num(),
+                buf.sg.as_mut_ptr(),
+                nents,
+                0,
+                remote.addr,
+                remote.rkey,
+                dir.dma(),
+            )
+        };
+        if ret < 0 {
+            return Err((Error::from_errno(ret), buf));
+        }
+        Ok(Self {
+            core,
+            ctx,
+            buf: Some(buf),
+            dir,
+        })
+    }
+
+    pub(crate) fn core(&self) -> &Arc<QpCore> {
+        &self.core
+    }
+
+    pub(crate) fn as_ptr(&mut self) -> *mut bindings::rdma_rw_ctx {
+        &mut *self.ctx
+    }
+
+    fn destroy(&mut self) -> Option<RwBuf> {
+        let mut buf = self.buf.take()?;
+        let nents = buf.nents();
+        // SAFETY: By the type invariant the context is initialised on this
+        // queue pair over `buf` and not destroyed yet (`buf` was still
+        // here); it is not posted (a posted context is owned by its work
+        // request). Destroying unmaps the buffer.
+        unsafe {
+            bindings::rdma_rw_ctx_destroy(
+                &mut *self.ctx,
+                self.core.as_ptr(),
+                self.core.port_num(),
+                buf.sg.as_mut_ptr(),
+                nents,
+                self.dir.dma(),
+            )
+        };
+        Some(buf)
+    }
+
+    /// Destroys the context and gives the buffer back to the CPU.
+    pub fn into_buf(mut self) -> Result<RwBuf> {
+        self.destroy().ok_or(EINVAL)
+    }
+}
+
+impl Drop for RwCtx {
+    fn drop(&mut self) {
+        drop(self.destroy());
+    }
+}
