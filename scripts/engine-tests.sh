@@ -63,7 +63,8 @@ kmod_check() {
 		pub mod smbdirect;
 	EOF
 	rustc --edition 2021 --crate-type rlib --crate-name kmod --cfg CONFIG_RUST \
-		-D warnings -D missing_docs --out-dir "$dir" "$dir/kmod.rs"
+		-D warnings -D missing_docs -D unreachable_pub -D rust_2018_idioms \
+		--out-dir "$dir" "$dir/kmod.rs"
 	local rc=$?
 	rm -rf "$dir"
 	return $rc
