@@ -134,46 +134,34 @@ impl Drop for DmaBuf {
     }
 }
 
-/// A page-aligned buffer described by a scatterlist mapped with
-/// `ib_dma_map_sg`, for fast-registration memory regions.
-///
-/// # Invariants
-///
-/// `sg` holds `nents` entries, one per page of `data`, mapped for `pd`'s
-/// device into `mapped` (> 0) DMA segments until `drop`, which unmaps with
-/// the original `nents` (not the mapped count: the DMA API wants the
-/// number that was passed to the mapping call; CVE-2026-23093 was that
-/// mistake).
-pub struct SgBuf {
-    pd: Arc<PdInner>,
+/// Page-aligned bytes and a scatterlist over them, one entry per page, not
+/// DMA-mapped: [`SgBuf`] maps it itself, `rdma_rw` maps it for an
+/// [`super::RwCtx`].
+pub struct PageBuf {
     data: KVec<u8>,
     sg: KVec<bindings::scatterlist>,
-    nents: c_int,
-    mapped: c_int,
-    dir: DmaDir,
 }
 
-impl SgBuf {
-    /// Allocates `pages` zeroed, page-aligned pages and maps them.
-    pub fn new(pd: &Pd, pages: usize, dir: DmaDir) -> Result<Self> {
+impl PageBuf {
+    /// Allocates `pages` zeroed pages (a power of two, so kmalloc aligns
+    /// them to a page).
+    pub fn new(pages: usize) -> Result<Self> {
         let page = bindings::PAGE_SIZE;
-        let len = pages.checked_mul(page).ok_or(EINVAL)?;
         if pages == 0 || !pages.is_power_of_two() {
-            // kmalloc aligns power-of-two sizes naturally, hence page-aligned.
             return Err(EINVAL);
         }
+        let len = pages.checked_mul(page).ok_or(EINVAL)?;
         let mut data = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         if data.as_ptr() as usize % page != 0 {
             return Err(EINVAL);
         }
-        let nents = c_int::try_from(pages).map_err(|_| EINVAL)?;
         let mut sg = KVec::from_elem(bindings::scatterlist::default(), pages, GFP_KERNEL)?;
         // SAFETY: `sg` has `pages` entries; `sg_init_table` initialises them
         // and marks the last.
         unsafe { bindings::sg_init_table(sg.as_mut_ptr(), pages as c_uint) };
         for (i, chunk) in data.chunks_mut(page).enumerate() {
             // SAFETY: `i < pages`, so the entry exists; `chunk` is one page
-            // of `data`, which outlives the scatterlist's use.
+            // of `data`, which lives as long as the scatterlist.
             unsafe {
                 ffi::smbdrs_sg_set_buf(
                     sg.as_mut_ptr().add(i),
@@ -182,23 +170,20 @@ impl SgBuf {
                 )
             };
         }
-        let dev = pd.inner.device();
-        // SAFETY: `sg` is an initialised table of `nents` entries.
-        let mapped = unsafe { ffi::smbdrs_ib_dma_map_sg(dev, sg.as_mut_ptr(), nents, dir.raw()) };
-        if mapped <= 0 {
-            return Err(ENOMEM);
-        }
-        Ok(Self {
-            pd: pd.inner.clone(),
-            data,
-            sg,
-            nents,
-            mapped,
-            dir,
-        })
+        Ok(Self { data, sg })
     }
 
-    /// The buffer's length in bytes.
+    /// The bytes (never while the device may access them).
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The bytes, for the CPU to fill.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
+    /// The length in bytes.
     pub fn len(&self) -> usize {
         self.data.len()
     }
@@ -212,36 +197,92 @@ impl SgBuf {
         self.sg.as_mut_ptr()
     }
 
+    pub(crate) fn nents(&self) -> u32 {
+        self.sg.len() as u32
+    }
+
+    /// Gives up the bytes.
+    pub fn into_data(self) -> KVec<u8> {
+        self.data
+    }
+}
+
+/// A [`PageBuf`] mapped with `ib_dma_map_sg`, for fast-registration memory
+/// regions.
+///
+/// # Invariants
+///
+/// `buf`'s scatterlist of `nents` entries is mapped for `pd`'s device into
+/// `mapped` (> 0) DMA segments until `unmap`, which unmaps with the
+/// original `nents` (not the mapped count: the DMA API wants the number that
+/// was passed to the mapping call; CVE-2026-23093 was that mistake).
+pub struct SgBuf {
+    pd: Arc<PdInner>,
+    buf: Option<PageBuf>,
+    nents: c_int,
+    mapped: c_int,
+    dir: DmaDir,
+}
+
+impl SgBuf {
+    /// Allocates `pages` zeroed, page-aligned pages and maps them.
+    pub fn new(pd: &Pd, pages: usize, dir: DmaDir) -> Result<Self> {
+        let mut buf = PageBuf::new(pages)?;
+        let nents = c_int::try_from(buf.nents()).map_err(|_| EINVAL)?;
+        let dev = pd.inner.device();
+        // SAFETY: The scatterlist is an initialised table of `nents` entries
+        // over `buf`, which `Self` keeps until it is unmapped.
+        let mapped = unsafe { ffi::smbdrs_ib_dma_map_sg(dev, buf.sg_ptr(), nents, dir.raw()) };
+        if mapped <= 0 {
+            return Err(ENOMEM);
+        }
+        Ok(Self {
+            pd: pd.inner.clone(),
+            buf: Some(buf),
+            nents,
+            mapped,
+            dir,
+        })
+    }
+
+    /// The buffer's length in bytes.
+    pub fn len(&self) -> usize {
+        self.buf.as_ref().map_or(0, PageBuf::len)
+    }
+
+    /// Whether the buffer is empty (never, while mapped).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn sg_ptr(&mut self) -> *mut bindings::scatterlist {
+        self.buf
+            .as_mut()
+            .map_or(core::ptr::null_mut(), PageBuf::sg_ptr)
+    }
+
     pub(crate) fn mapped(&self) -> c_int {
         self.mapped
     }
 
     /// Ends the device's access and returns the bytes to the CPU.
     pub fn into_data(mut self) -> KVec<u8> {
-        self.unmap();
-        core::mem::replace(&mut self.data, KVec::new())
+        self.unmap().map(PageBuf::into_data).unwrap_or_default()
     }
 
-    fn unmap(&mut self) {
-        if self.mapped == 0 {
-            return;
-        }
+    fn unmap(&mut self) -> Option<PageBuf> {
+        let mut buf = self.buf.take()?;
         // SAFETY: By the type invariant the table is mapped; it is unmapped
-        // with the original entry count, once.
+        // with the original entry count, once (`buf` is taken).
         unsafe {
-            ffi::smbdrs_ib_dma_unmap_sg(
-                self.pd.device(),
-                self.sg.as_mut_ptr(),
-                self.nents,
-                self.dir.raw(),
-            )
+            ffi::smbdrs_ib_dma_unmap_sg(self.pd.device(), buf.sg_ptr(), self.nents, self.dir.raw())
         };
-        self.mapped = 0;
+        Some(buf)
     }
 }
 
 impl Drop for SgBuf {
     fn drop(&mut self) {
-        self.unmap();
+        drop(self.unmap());
     }
 }

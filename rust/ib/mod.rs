@@ -40,7 +40,7 @@ pub mod rw;
 pub mod verbs;
 
 pub use cm::{CmEvent, CmId, ConnParam, Incoming, Listener};
-pub use dma::{DmaBuf, DmaDir, SgBuf};
+pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
 pub use mr::{FastRegMr, RemoteKey};
 pub use rw::{RwBuf, RwCtx, RwDir};
 pub use verbs::{Cq, Done, Pd, QueuePair, QueuePairCaps, WorkHandler, WorkKind};

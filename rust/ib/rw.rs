@@ -15,11 +15,10 @@
 //! so the `ib_qp` cannot be destroyed under it.
 
 use kernel::bindings;
-use kernel::ffi::{c_uint, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use super::ffi;
+use super::dma::PageBuf;
 use super::mr::RemoteKey;
 use super::verbs::{QpCore, QueuePair, WorkHandler};
 
@@ -41,57 +40,8 @@ impl RwDir {
     }
 }
 
-/// A page-aligned local buffer and a scatterlist over it, one entry per
-/// page, not DMA-mapped: `rdma_rw_ctx_init` maps it.
-pub struct RwBuf {
-    data: KVec<u8>,
-    sg: KVec<bindings::scatterlist>,
-}
-
-impl RwBuf {
-    /// Allocates `pages` zeroed pages (a power of two, so kmalloc aligns
-    /// them to a page).
-    pub fn new(pages: usize) -> Result<Self> {
-        let page = bindings::PAGE_SIZE;
-        if pages == 0 || !pages.is_power_of_two() {
-            return Err(EINVAL);
-        }
-        let len = pages.checked_mul(page).ok_or(EINVAL)?;
-        let mut data = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-        if data.as_ptr() as usize % page != 0 {
-            return Err(EINVAL);
-        }
-        let mut sg = KVec::from_elem(bindings::scatterlist::default(), pages, GFP_KERNEL)?;
-        // SAFETY: `sg` has `pages` entries.
-        unsafe { bindings::sg_init_table(sg.as_mut_ptr(), pages as c_uint) };
-        for (i, chunk) in data.chunks_mut(page).enumerate() {
-            // SAFETY: `i < pages`; `chunk` is one page of `data`, which lives
-            // as long as the scatterlist.
-            unsafe {
-                ffi::smbdrs_sg_set_buf(
-                    sg.as_mut_ptr().add(i),
-                    chunk.as_mut_ptr().cast::<c_void>(),
-                    page as c_uint,
-                )
-            };
-        }
-        Ok(Self { data, sg })
-    }
-
-    /// The bytes, for the CPU (never while an [`RwCtx`] owns the buffer).
-    pub fn data(&self) -> &[u8] {
-        &self.data
-    }
-
-    /// The bytes, for the CPU to fill.
-    pub fn data_mut(&mut self) -> &mut [u8] {
-        &mut self.data
-    }
-
-    fn nents(&self) -> u32 {
-        self.sg.len() as u32
-    }
-}
+/// The local buffer of an [`RwCtx`]: `rdma_rw_ctx_init` maps it.
+pub type RwBuf = PageBuf;
 
 /// An initialised `rdma_rw_ctx` with its buffer.
 ///
@@ -120,7 +70,7 @@ impl RwCtx {
         remote: RemoteKey,
         dir: RwDir,
     ) -> Result<Self, (Error, RwBuf)> {
-        if (buf.data.len() as u64) > remote.length {
+        if (buf.len() as u64) > remote.length {
             return Err((EINVAL, buf));
         }
         let mut ctx = match KBox::new(bindings::rdma_rw_ctx::default(), GFP_KERNEL) {
@@ -137,7 +87,7 @@ impl RwCtx {
                 &mut *ctx,
                 core.as_ptr(),
                 core.port_num(),
-                buf.sg.as_mut_ptr(),
+                buf.sg_ptr(),
                 nents,
                 0,
                 remote.addr,
@@ -176,7 +126,7 @@ impl RwCtx {
                 &mut *self.ctx,
                 self.core.as_ptr(),
                 self.core.port_num(),
-                buf.sg.as_mut_ptr(),
+                buf.sg_ptr(),
                 nents,
                 self.dir.dma(),
             )
