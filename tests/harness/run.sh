@@ -11,6 +11,8 @@
 #   # smbdrs-expect: check:NAME    status fail, the failed check NAME
 #   # smbdrs-expect: report:KIND   status fail, a kernel report of KIND
 #   # smbdrs-expect: timeout       status timeout, found within the timeout
+#   # smbdrs-expect: upstream-fail a report in upstream-only code: shown,
+#                                  counted apart, not a failure
 # A self-test passes when run.py detected the failure. Prints
 # "harness: N passed, N failed"; exits non-zero if any self-test failed.
 set -uo pipefail
@@ -95,11 +97,15 @@ for r in s["scenarios"]:
         good = r["status"] == "fail" and any(
             x["kind"] == "report" and x["message"].startswith("kernel report: %s:" % what)
             and x["excerpt"] for x in reasons)
+    elif kind == "upstream-fail":
+        good = r["status"] == "upstream-fail" and bool(r["upstream_reports"]) and not reasons
     elif kind == "timeout":
         good = r["status"] == "timeout" and any(x["kind"] == "timeout" for x in reasons)
     else:
         good = False
-    got = "; ".join("%s: %s" % (x["kind"], x["message"][:100]) for x in reasons[:4]) or "none"
+    got = "; ".join("%s: %s" % (x["kind"], x["message"][:100])
+                    for x in reasons[:4] + [dict(kind="upstream report", message=u["line"])
+                                            for u in r["upstream_reports"][:1]]) or "none"
     print("%s %s: expected %s, got status %s (%s) in %.0f s"
           % ("ok" if good else "fail", r["name"], exp or "?", r["status"], got, r["duration_s"]))
 EOF
@@ -107,8 +113,15 @@ EOF
 }
 
 run_py failures --scenario selftest-assert --scenario selftest-checksum \
-	--scenario selftest-lkdtm-warn --scenario selftest-lkdtm-bug
+	--scenario selftest-lkdtm-warn --scenario selftest-lkdtm-bug \
+	--scenario selftest-upstream-warn --scenario selftest-upstream-ours
 verdicts failures
+if grep -qx 'vm: 1 upstream-failed (upstream code only, not counted as failures): selftest-upstream-warn' \
+	"$out/failures.log"; then
+	result upstream-line ok "upstream failure listed before the final line, not counted"
+else
+	result upstream-line fail "no upstream-failed line for selftest-upstream-warn in $out/failures.log"
+fi
 
 t0=$SECONDS
 run_py hang --scenario selftest-hang --timeout 30

@@ -11,7 +11,7 @@
 # rate), so cpu MHz reads the right value and perftest reports real numbers.
 . /smbdrs/lib.sh
 
-PERF_N=${PERF_N:-200}
+PERF_N=$(param perf_n 50)
 SIZE=1048576
 
 mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | sed 's/.*: //')
