@@ -324,6 +324,9 @@ def boot(scen, args, accel, outdir):
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill(p)
+    except BaseException:
+        _kill(p)  # qemu runs in its own session: Ctrl-C would not reach it
+        raise
     th.join(5)
     return {
         "timed_out": timed_out,

@@ -30,10 +30,10 @@ failed=0
 result() { # NAME OK MESSAGE
 	if [ "$2" = ok ]; then
 		passed=$((passed + 1))
-		echo "harness: ok   $1: $3"
+		echo "harness: ok   $1${3:+: $3}"
 	else
 		failed=$((failed + 1))
-		echo "harness: FAIL $1: $3"
+		echo "harness: FAIL $1${3:+: $3}"
 	fi
 }
 

@@ -12,6 +12,12 @@
 . /smbdrs/lib.sh
 
 PERF_N=$(param perf_n 50)
+# perftest's default send queue depth is 128 (write) / 128 outstanding reads
+PERF_TX=$(param perf_tx 128)
+# -e: sleep on completion events instead of busy-polling the CQ
+PERF_EV=$(param perf_events 0)
+PERF_OPTS="-d rxe0 -R -F -s $SIZE -n $PERF_N -t $PERF_TX"
+[ "$PERF_EV" = 1 ] && PERF_OPTS="$PERF_OPTS -e"
 SIZE=1048576
 
 mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | sed 's/.*: //')
@@ -28,10 +34,10 @@ rdma_link rxe rxe0 || exit 1
 # MB/s from the result row (#bytes #iterations peak avg msgrate).
 perftest() {
 	local bin=$1 name=$2 out bw
-	/usr/bin/$bin -d rxe0 -R -F -s $SIZE -n $PERF_N >/tmp/$bin.server 2>&1 &
+	/usr/bin/$bin $PERF_OPTS >/tmp/$bin.server 2>&1 &
 	local spid=$!
 	sleep 2
-	out=$(/usr/bin/$bin -d rxe0 -R -F -s $SIZE -n $PERF_N $SERVER_IP 2>&1)
+	out=$(/usr/bin/$bin $PERF_OPTS $SERVER_IP 2>&1)
 	local rc=$?
 	wait $spid
 	echo "$out"
