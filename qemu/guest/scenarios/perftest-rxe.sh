@@ -11,14 +11,15 @@
 # rate), so cpu MHz reads the right value and perftest reports real numbers.
 . /smbdrs/lib.sh
 
-PERF_N=$(param perf_n 50)
-# perftest's default send queue depth is 128 (write) / 128 outstanding reads
-PERF_TX=$(param perf_tx 128)
-# -e: sleep on completion events instead of busy-polling the CQ
-PERF_EV=$(param perf_events 0)
-PERF_OPTS="-d rxe0 -R -F -s $SIZE -n $PERF_N -t $PERF_TX"
-[ "$PERF_EV" = 1 ] && PERF_OPTS="$PERF_OPTS -e"
 SIZE=1048576
+PERF_N=$(param perf_n 50)
+# -t: send queue depth (perftest's default is 128)
+PERF_TX=$(param perf_tx 128)
+PERF_OPTS="-d rxe0 -R -F -s $SIZE -n $PERF_N -t $PERF_TX"
+# qperf waits for completion events by default; perftest's bw tests always
+# busy-poll. smbdrs.qperf_poll=1 makes qperf poll too (-cp1).
+QPERF_OPTS="-cm1 -m 1M -t 5"
+[ "$(param qperf_poll 0)" = 1 ] && QPERF_OPTS="$QPERF_OPTS -cp1"
 
 mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | sed 's/.*: //')
 note cpu_mhz "${mhz:-none}; $(dmesg | grep -iE 'tsc|clocksource' | tail -n 6)"
@@ -60,7 +61,7 @@ perftest ib_read_bw read
 qpid=$!
 sleep 2
 for t in rc_rdma_write_bw rc_rdma_read_bw tcp_bw; do
-	out=$(/usr/bin/qperf -cm1 -m 1M -t 5 $SERVER_IP $t 2>&1)
+	out=$(/usr/bin/qperf $QPERF_OPTS $SERVER_IP $t 2>&1)
 	rc=$?
 	echo "$out"
 	# "bw  =  39.5 MB/sec" (or KB, GB)
