@@ -126,9 +126,11 @@ impl ConnParam {
 /// # Invariants
 ///
 /// `id` is a valid child identifier whose `context` holds one reference to
-/// `shared` (from [`Arc::into_raw`]); this value owns both until it is taken
-/// by [`Listener::accept_next`] or dropped (which rejects and destroys).
+/// `shared` (from [`Arc::into_raw`]); unless `claimed`, this value owns both
+/// and dropping it rejects and destroys the child. [`Listener::accept_next`]
+/// hands them to a [`CmId`] and sets `claimed`.
 struct PendingRequest {
+    claimed: bool,
     id: NonNull<bindings::rdma_cm_id>,
     shared: Arc<CmShared>,
     param: ConnParam,
@@ -142,6 +144,9 @@ unsafe impl Send for PendingRequest {}
 
 impl Drop for PendingRequest {
     fn drop(&mut self) {
+        if self.claimed {
+            return;
+        }
         let id = self.id.as_ptr();
         // SAFETY: By the type invariant `id` is valid and ours; rejecting an
         // unanswered request and destroying it is the documented way to
@@ -297,6 +302,7 @@ unsafe fn on_connect_request(
     // child's events find their own state.
     unsafe { (*child).context = ctx.cast_mut().cast::<c_void>() };
     *slot = Some(PendingRequest {
+        claimed: false,
         // SAFETY: rdma_cm never passes a null identifier.
         id: unsafe { NonNull::new_unchecked(child) },
         shared,
@@ -619,9 +625,10 @@ impl Listener {
         let param = req.param;
         let private = req.private;
         let private_len = req.private_len;
-        // The child now belongs to `id`: forget the request without running
-        // its reject-and-destroy drop.
-        core::mem::forget(req);
+        // The child now belongs to `id`; the request only drops its own
+        // reference to the shared state.
+        req.claimed = true;
+        drop(req);
         Ok(Incoming {
             id: Some(id),
             param,
