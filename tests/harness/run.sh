@@ -114,7 +114,8 @@ EOF
 
 run_py failures --scenario selftest-assert --scenario selftest-checksum \
 	--scenario selftest-lkdtm-warn --scenario selftest-lkdtm-bug \
-	--scenario selftest-upstream-warn --scenario selftest-upstream-ours
+	--scenario selftest-kmemleak --scenario selftest-upstream-warn \
+	--scenario selftest-upstream-ours
 verdicts failures
 if grep -qx 'vm: 1 upstream-failed (upstream code only, not counted as failures): selftest-upstream-warn' \
 	"$out/failures.log"; then
