@@ -475,9 +475,24 @@ impl<H: WorkHandler> QueuePair<H> {
         // by the driver before the call returns; its `wr_cqe` points to `p`,
         // which stays allocated until the completion.
         let ret = unsafe { ffi::smbdrs_ib_post_send(self.core.as_ptr(), wr, &mut bad) };
+        // SAFETY: `p` came from `posted` and `ret` is the result of posting it.
+        unsafe { Self::posted_result(p, ret) }
+    }
+
+    /// Turns the result of posting `p` into ours, taking `p` back if the
+    /// driver refused it.
+    ///
+    /// # Safety
+    ///
+    /// `p` came from `posted`, and `ret` is what posting its work request
+    /// returned.
+    unsafe fn posted_result(
+        p: *mut Posted<H>,
+        ret: c_int,
+    ) -> Result<(), (Error, Option<DmaBuf>, H::Tag)> {
         if ret != 0 {
             // SAFETY: The work request was not posted, so no completion will
-            // come for `p`.
+            // come for `p`, which is still ours.
             return Err(unsafe { Self::unpost(p, Error::from_errno(ret)) });
         }
         Ok(())
@@ -492,10 +507,7 @@ impl<H: WorkHandler> QueuePair<H> {
         let Some(mut sge) = u32::try_from(buf.len()).ok().and_then(|l| buf.sge(l)) else {
             return Err((EINVAL, Some(buf), tag));
         };
-        let p = match self.posted(WorkKind::Recv, Some(buf), None, tag) {
-            Ok(p) => p,
-            Err(e) => return Err(e),
-        };
+        let p = self.posted(WorkKind::Recv, Some(buf), None, tag)?;
         let mut wr = bindings::ib_recv_wr {
             sg_list: &mut sge,
             num_sge: 1,
@@ -505,11 +517,8 @@ impl<H: WorkHandler> QueuePair<H> {
         let mut bad = core::ptr::null();
         // SAFETY: As in `post_send_wr`.
         let ret = unsafe { ffi::smbdrs_ib_post_recv(self.core.as_ptr(), &wr, &mut bad) };
-        if ret != 0 {
-            // SAFETY: Not posted.
-            return Err(unsafe { Self::unpost(p, Error::from_errno(ret)) });
-        }
-        Ok(())
+        // SAFETY: `p` came from `posted` and `ret` is the result of posting it.
+        unsafe { Self::posted_result(p, ret) }
     }
 
     /// Sends the first `len` bytes of `buf`.

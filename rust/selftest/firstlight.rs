@@ -112,13 +112,7 @@ pub(super) fn client(addr: Ipv4Addr, small: bool) -> Result<ClientRun, Failure> 
     step(id.connect(pump.queue_pair(), conn_param()), "rdma_connect")?;
     step(id.wait_for(CmEvent::Established, TIMEOUT_MS), "established")?;
 
-    step(
-        pump.run(u64::from(TIMEOUT_MS), |p| p.params.is_some()),
-        "MS-SMBD negotiation",
-    )?;
-    let params = pump
-        .params
-        .ok_or(Failure("negotiated parameters", EINVAL))?;
+    let params = step(pump.negotiate(u64::from(TIMEOUT_MS)), "MS-SMBD negotiation")?;
 
     // With small sizes, pad the request with a server name context so that
     // it needs three data transfer messages.
@@ -127,13 +121,10 @@ pub(super) fn client(addr: Ipv4Addr, small: bool) -> Result<ClientRun, Failure> 
         "build request",
     )?;
     step(pump.send(&request), "queue SMB2 NEGOTIATE")?;
-    step(
-        pump.run(u64::from(TIMEOUT_MS), |p| p.has_message()),
+    let response = step(
+        pump.next_message(u64::from(TIMEOUT_MS)),
         "SMB2 NEGOTIATE response",
     )?;
-    let response = pump
-        .take_message()
-        .ok_or(Failure("SMB2 NEGOTIATE response", EINVAL))?;
     let hdr = smb2::header(&response).ok_or(Failure("SMB2 header of the response", eproto()))?;
     if hdr.command != smb2::NEGOTIATE || !hdr.is_response || hdr.status != 0 {
         pr_err!(
@@ -194,18 +185,8 @@ pub(super) fn server(addr: Ipv4Addr, wait_ms: u32) -> Result<ServerRun, Failure>
         "rdma_accept",
     )?;
 
-    step(
-        pump.run(u64::from(TIMEOUT_MS), |p| p.params.is_some()),
-        "MS-SMBD negotiation",
-    )?;
-    let params = pump
-        .params
-        .ok_or(Failure("negotiated parameters", EINVAL))?;
-    step(
-        pump.run(u64::from(TIMEOUT_MS), |p| p.has_message()),
-        "SMB2 request",
-    )?;
-    let request = pump.take_message().ok_or(Failure("SMB2 request", EINVAL))?;
+    let params = step(pump.negotiate(u64::from(TIMEOUT_MS)), "MS-SMBD negotiation")?;
+    let request = step(pump.next_message(u64::from(TIMEOUT_MS)), "SMB2 request")?;
     let hdr = smb2::header(&request).ok_or(Failure("SMB2 header of the request", eproto()))?;
     if hdr.command != smb2::NEGOTIATE || hdr.is_response {
         return Err(Failure("SMB2 NEGOTIATE request header", eproto()));

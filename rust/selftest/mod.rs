@@ -62,16 +62,10 @@ pub(crate) fn run_from_params() {
         "client" => client(addr),
         "server" => match firstlight::server(addr, SERVER_WAIT_MS) {
             Ok(r) => pr_info!(
-                "selftest server: PASS cifs negotiated max_send_size={} max_receive_size={} \
-                 max_fragmented_send_size={} max_read_write_size={} send_credits={} \
-                 receive_credit_target={}; SMB2 NEGOTIATE request len={} fragments={} \
-                 dialects={} first={:#06x},{:#06x},{:#06x},{:#06x}; session refused\n",
-                r.params.max_send_size,
-                r.params.max_receive_size,
-                r.params.max_fragmented_send_size,
-                r.params.max_read_write_size,
-                r.params.initial_send_credits,
-                r.params.receive_credit_target,
+                "selftest server: PASS cifs negotiated {}; SMB2 NEGOTIATE request len={} \
+                 fragments={} dialects={} first={:#06x},{:#06x},{:#06x},{:#06x}; \
+                 session refused\n",
+                Negotiated(&r.params),
                 r.request_len,
                 r.fragments_received,
                 r.dialect_count,
@@ -86,6 +80,27 @@ pub(crate) fn run_from_params() {
     }
 }
 
+/// The negotiated MS-SMBD parameters as the `key=value` words the VM
+/// scenarios read back from dmesg.
+struct Negotiated<'a>(&'a crate::smbdirect::NegotiatedParams);
+
+impl core::fmt::Display for Negotiated<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let p = self.0;
+        write!(
+            f,
+            "max_send_size={} max_receive_size={} max_fragmented_send_size={} \
+             max_read_write_size={} send_credits={} receive_credit_target={}",
+            p.max_send_size,
+            p.max_receive_size,
+            p.max_fragmented_send_size,
+            p.max_read_write_size,
+            p.initial_send_credits,
+            p.receive_credit_target
+        )
+    }
+}
+
 /// How long the server self test waits for cifs to connect.
 const SERVER_WAIT_MS: u32 = 60_000;
 
@@ -95,17 +110,10 @@ fn client(addr: Ipv4Addr) {
     for (label, small) in [("default", false), ("small", true)] {
         match firstlight::client(addr, small) {
             Ok(r) => pr_info!(
-                "selftest client: PASS sizes={} ksmbd negotiated max_send_size={} \
-                 max_receive_size={} max_fragmented_send_size={} max_read_write_size={} \
-                 send_credits={} receive_credit_target={}; SMB2 dialect={:#06x} \
+                "selftest client: PASS sizes={} ksmbd negotiated {}; SMB2 dialect={:#06x} \
                  request_len={} fragments_sent={} response_len={} fragments_received={}\n",
                 label,
-                r.params.max_send_size,
-                r.params.max_receive_size,
-                r.params.max_fragmented_send_size,
-                r.params.max_read_write_size,
-                r.params.initial_send_credits,
-                r.params.receive_credit_target,
+                Negotiated(&r.params),
                 r.dialect,
                 r.request_len,
                 r.fragments_sent,

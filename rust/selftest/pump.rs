@@ -92,7 +92,7 @@ impl Pump {
     }
 
     /// Takes the oldest fully reassembled message, if any.
-    pub(super) fn take_message(&mut self) -> Option<KVec<u8>> {
+    fn take_message(&mut self) -> Option<KVec<u8>> {
         self.received.take()
     }
 
@@ -239,13 +239,27 @@ impl Pump {
         }
     }
 
+    /// Drives the connection until MS-SMBD negotiation finishes and returns
+    /// the negotiated parameters.
+    pub(super) fn negotiate(&mut self, timeout_ms: u64) -> Result<NegotiatedParams> {
+        self.run(timeout_ms, |p| p.params.is_some())?;
+        self.params.ok_or(EINVAL)
+    }
+
+    /// Drives the connection until a whole upper-layer message has arrived
+    /// and returns it.
+    pub(super) fn next_message(&mut self, timeout_ms: u64) -> Result<KVec<u8>> {
+        self.run(timeout_ms, |p| p.has_message())?;
+        self.take_message().ok_or(EINVAL)
+    }
+
     /// The queue pair, for connecting and accepting.
     pub(super) fn queue_pair(&self) -> &QueuePair<Completions> {
         &self.qp
     }
 
     /// Whether a reassembled message is waiting.
-    pub(super) fn has_message(&self) -> bool {
+    fn has_message(&self) -> bool {
         self.received.is_some()
     }
 }
