@@ -5,6 +5,9 @@
 #
 #   make demo     install, build, boot, mount over RDMA, move data, print MB/s
 #   make test     every test; ends with "N passed, N failed"
+#   make mutants  cargo-mutants over the engine crate; prints its summary and
+#                 the mutation score, fails below 95 % (about 40 min on 2
+#                 cores; MUTANTS_ARGS="-f src/wire/*.rs" scopes a run)
 #
 # Finer steps: deps, kernel, kernel-bench, initramfs, vm SCENARIOS="...",
 # engine-test, harness-test, check. The build cache is $(SMBDRS_CACHE).
@@ -15,7 +18,7 @@ SCENARIOS ?= module baseline-rxe
 export SMBDRS_CACHE
 
 .PHONY: demo test deps kernel kernel-bench initramfs vm engine-test \
-	harness-test check clean-cache
+	mutants harness-test check clean-cache
 
 demo: deps
 	@scripts/demo.sh
@@ -40,6 +43,9 @@ vm: initramfs
 
 engine-test:
 	@scripts/engine-tests.sh
+
+mutants:
+	@scripts/mutants.sh $(MUTANTS_ARGS)
 
 harness-test: initramfs
 	@tests/harness/run.sh
