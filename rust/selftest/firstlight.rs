@@ -19,7 +19,7 @@ use super::completions::Completions;
 use super::pump::Pump;
 use super::smb2;
 use crate::ib::{CmEvent, CmId, ConnParam, Cq, Listener, Pd, QueuePair, QueuePairCaps};
-use crate::smbdirect::{port_for, Config, NegotiatedParams, Role, TransportKind};
+use crate::smbdirect::{port_for, Config, Consumer, NegotiatedParams, Role, TransportKind};
 
 const TIMEOUT_MS: u32 = 10_000;
 /// Receive credits we offer: few, so that posting them is quick under TCG.
@@ -81,6 +81,9 @@ fn pump_on(id: &CmId, role: Role, config: Config) -> Result<Pump, Failure> {
 
 fn client_config(small: bool) -> Config {
     let mut c = Config::default_client();
+    // The pump copies each payload out and returns its buffer at once, so
+    // 16 buffers need not hold a whole 173910-byte message.
+    c.consumer = Consumer::Streaming;
     c.receive_credit_max = CREDITS;
     c.send_credit_target = CREDITS;
     c.send_queue_depth = CREDITS;
@@ -174,6 +177,7 @@ pub(super) fn server(addr: Ipv4Addr, wait_ms: u32) -> Result<ServerRun, Failure>
     let id = step(incoming.id(), "incoming id")?.clone();
 
     let mut config = Config::default_server();
+    config.consumer = Consumer::Streaming;
     config.receive_credit_max = CREDITS;
     config.send_credit_target = CREDITS;
     config.send_queue_depth = CREDITS;

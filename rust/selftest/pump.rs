@@ -108,9 +108,28 @@ impl Pump {
         while let Some(action) = self.engine.poll_action() {
             match action {
                 Action::PostReceives(n) => {
+                    let mut posted: u16 = 0;
+                    let mut failed = None;
                     for _ in 0..n {
-                        let buf = DmaBuf::new(self.qp.pd(), self.recv_size, DmaDir::FromDevice)?;
-                        self.qp.post_recv(buf, 0).map_err(|(e, _, _)| e)?;
+                        let r = match DmaBuf::new(self.qp.pd(), self.recv_size, DmaDir::FromDevice)
+                        {
+                            Ok(buf) => self.qp.post_recv(buf, 0).map_err(|(e, _, _)| e),
+                            Err(e) => Err(e),
+                        };
+                        match r {
+                            Ok(()) => posted += 1,
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    // Only receives really posted may be granted.
+                    let now = self.now();
+                    let _ = self.engine.on_receives_posted(now, posted);
+                    if let Some(e) = failed {
+                        self.engine.on_receive_post_failed(now, n - posted);
+                        return Err(e);
                     }
                 }
                 Action::Transmit(t) => {
@@ -168,9 +187,15 @@ impl Pump {
                 let mut bytes = KVec::new();
                 buf.read(|b| bytes.extend_from_slice(&b[..len.min(b.len())], GFP_KERNEL))?;
                 match self.engine.on_recv(now, &bytes) {
-                    Ok(RecvOutcome::Repost) => {
-                        self.qp.post_recv(buf, 0).map_err(|(e, _, _)| e)?;
-                    }
+                    Ok(RecvOutcome::Repost) => match self.qp.post_recv(buf, 0) {
+                        Ok(()) => {
+                            let _ = self.engine.on_receives_posted(now, 1);
+                        }
+                        Err((e, _, _)) => {
+                            self.engine.on_receive_post_failed(now, 1);
+                            return Err(e);
+                        }
+                    },
                     Ok(RecvOutcome::Deliver(d)) => {
                         self.fragments_received += 1;
                         let start = d.data_offset as usize;

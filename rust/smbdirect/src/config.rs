@@ -8,6 +8,7 @@
 //! negotiate timers.
 
 use super::error::ConfigError;
+use super::fragment::{max_fragment_payload, MAX_SEND_QUEUE_DEPTH};
 use super::wire::{MIN_FRAGMENTED_SIZE, MIN_RECEIVE_SIZE};
 
 /// Which end of the connection the engine runs.
@@ -26,6 +27,19 @@ pub enum TransportKind {
     Iwarp,
     /// InfiniBand or RoCE, which have a port space of their own.
     InfinibandOrRoce,
+}
+
+/// How the upper layer takes payload out of delivered receive buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    /// Buffers are returned (`buffers_consumed`) as their payload is copied
+    /// out, whether or not the message is complete.
+    Streaming,
+    /// Buffers are kept until the whole upper-layer message has arrived, as
+    /// the Linux client reads a whole PDU at a time. Then every message of
+    /// `max_fragmented_recv_size` bytes must fit in the receive buffers, or
+    /// all of them end up parked and no credit can be granted (known bug 10).
+    WholeMessage,
 }
 
 /// The port for SMB Direct over iWARP (§1.9, [MS-SMB2] §2.1).
@@ -74,6 +88,29 @@ pub struct Config {
     pub keepalive_timeout_ms: u64,
     /// The time the negotiate exchange may take.
     pub negotiate_timeout_ms: u64,
+    /// How the upper layer consumes delivered buffers.
+    pub consumer: Consumer,
+    /// The RDMA read/write (or memory-registration) work requests the
+    /// transport may have on the send queue beside the sends; the engine
+    /// lends them out with `rdma_acquire` (ksmbd's read/write credits).
+    pub rdma_credit_max: u16,
+}
+
+/// The limits of an RDMA device that bound a configuration (`ib_device_attr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceCaps {
+    /// The most work requests of one queue (send or receive) of a QP.
+    pub max_qp_wr: u32,
+    /// The most entries of one completion queue.
+    pub max_cqe: u32,
+    /// The most SGEs of one send work request.
+    pub max_send_sge: u32,
+    /// The most SGEs of one receive work request.
+    pub max_recv_sge: u32,
+    /// The most pages one fast-registration MR maps.
+    pub max_fast_reg_page_list_len: u32,
+    /// The page size of fast registration.
+    pub page_size: u32,
 }
 
 impl Config {
@@ -94,6 +131,8 @@ impl Config {
             keepalive_interval_ms: 120_000,
             keepalive_timeout_ms: 120_000,
             negotiate_timeout_ms: 120_000,
+            consumer: Consumer::WholeMessage,
+            rdma_credit_max: 0,
         }
     }
 
@@ -102,6 +141,7 @@ impl Config {
     pub const fn default_server() -> Self {
         Config {
             max_read_write_size: 8 * 1_048_576,
+            rdma_credit_max: 16,
             ..Self::default_client()
         }
     }
@@ -151,7 +191,99 @@ impl Config {
         {
             return Err(ConfigError::ZeroTimeout);
         }
+        if self.send_queue_depth > MAX_SEND_QUEUE_DEPTH {
+            return Err(ConfigError::SendQueueDepthTooLarge);
+        }
+        if let Consumer::WholeMessage = self.consumer {
+            let needed = self.buffers_for_message();
+            if needed > self.receive_credit_max as u32 {
+                return Err(ConfigError::ReassemblyExhaustion {
+                    needed,
+                    buffers: self.receive_credit_max,
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// Returns the receive buffers one `max_fragmented_recv_size` message
+    /// fills when the peer sends full fragments of `max_receive_size` bytes
+    /// with the 24-byte header Linux and this engine use.
+    pub const fn buffers_for_message(&self) -> u32 {
+        let payload = max_fragment_payload(self.max_receive_size);
+        if payload == 0 {
+            return u32::MAX;
+        }
+        self.max_fragmented_recv_size.div_ceil(payload)
+    }
+
+    /// Checks the configuration against the device (known bug 12): the
+    /// sends, the RDMA read/write credits and one drain request must fit in
+    /// the send queue, the receives and one drain request in the receive
+    /// queue, every completion in one CQ, a message in the SGEs and
+    /// `max_read_write_size` in one fast-registration MR.
+    pub fn check_device(&self, dev: &DeviceCaps) -> Result<(), ConfigError> {
+        self.validate()?;
+        let send_wrs = u32::from(self.send_queue_depth)
+            .saturating_add(u32::from(self.rdma_credit_max))
+            .saturating_add(1);
+        let recv_wrs = u32::from(self.receive_credit_max).saturating_add(1);
+        for needed in [send_wrs, recv_wrs] {
+            if needed > dev.max_qp_wr {
+                return Err(ConfigError::QueueTooDeep {
+                    needed,
+                    max_qp_wr: dev.max_qp_wr,
+                });
+            }
+        }
+        let cqes = send_wrs.saturating_add(recv_wrs);
+        if cqes > dev.max_cqe {
+            return Err(ConfigError::CqTooSmall {
+                needed: cqes,
+                max_cqe: dev.max_cqe,
+            });
+        }
+        if dev.max_send_sge == 0 || dev.max_recv_sge == 0 {
+            return Err(ConfigError::TooFewSge);
+        }
+        let mr_bytes =
+            u64::from(dev.max_fast_reg_page_list_len).saturating_mul(u64::from(dev.page_size));
+        if u64::from(self.max_read_write_size) > mr_bytes {
+            return Err(ConfigError::ReadWriteTooLarge { max: mr_bytes });
+        }
+        Ok(())
+    }
+
+    /// Lowers the queue depths, credits and sizes that exceed the device, as
+    /// upstream asks its users to ("consider lowering send_credit_target"),
+    /// and returns the result if it then passes [`Config::check_device`].
+    pub fn fit_device(&self, dev: &DeviceCaps) -> Result<Config, ConfigError> {
+        let mut c = *self;
+        // Half the CQ each way, one WR of each queue for the drain.
+        let per_queue = dev.max_qp_wr.min(dev.max_cqe / 2).saturating_sub(1);
+        let per_queue = u16::try_from(per_queue).unwrap_or(u16::MAX);
+        c.receive_credit_max = c.receive_credit_max.min(per_queue);
+        c.rdma_credit_max = c.rdma_credit_max.min(per_queue / 4);
+        c.send_queue_depth = c
+            .send_queue_depth
+            .min(per_queue.saturating_sub(c.rdma_credit_max));
+        c.send_credit_target = c.send_credit_target.min(c.receive_credit_max);
+        let mr_bytes =
+            u64::from(dev.max_fast_reg_page_list_len).saturating_mul(u64::from(dev.page_size));
+        c.max_read_write_size = c
+            .max_read_write_size
+            .min(u32::try_from(mr_bytes).unwrap_or(u32::MAX));
+        if let Consumer::WholeMessage = c.consumer {
+            // Fewer buffers hold less: shrink the largest message to fit.
+            let fits = u32::from(c.receive_credit_max)
+                .saturating_mul(max_fragment_payload(c.max_receive_size));
+            c.max_fragmented_recv_size = c
+                .max_fragmented_recv_size
+                .min(fits)
+                .max(MIN_FRAGMENTED_SIZE);
+        }
+        c.check_device(dev)?;
+        Ok(c)
     }
 }
 

@@ -4,14 +4,20 @@
 //!
 //! A send credit is the peer's permission to send it one message, backed by
 //! a receive the peer posted. This module keeps the counters of both
-//! directions as plain integers owned by the engine, which is driven from
-//! one context at a time, so no atomics are needed.
+//! directions as plain integers owned by the engine; the transport calls the
+//! engine under one lock, so no atomics are needed.
+//!
+//! A receive buffer is in one of four places: free, requested (the engine
+//! asked the transport to post it and has not heard back), posted (the
+//! transport reported that `ib_post_recv` succeeded) or parked (holding
+//! payload for the upper layer). Only posted receives are ever granted.
 //!
 //! Receive-side invariants, checked by property tests:
 //! - `receive_credits <= posted`: a credit is only ever granted for a
-//!   receive that is actually posted (known bug 7, the over-grant race).
-//! - `posted + parked <= receive_credit_max`: the engine never asks for more
-//!   receives than the transport has buffers.
+//!   receive the transport reported as posted, however its threads
+//!   interleave (known bug 7, the over-grant race, at the API boundary).
+//! - `posted + requested + parked <= receive_credit_max`: the engine never
+//!   asks for more receives than the transport has buffers.
 //!
 //! The last-credit rule (known bug 8): the last send credit is only spent on
 //! a message that grants the peer at least one fresh credit, so the peer can
@@ -29,6 +35,9 @@ pub struct Credits {
     receive_credit_target: u16,
     receive_credit_max: u16,
     posted: u16,
+    requested: u16,
+    /// Requested receives that completed before their post was reported.
+    overtaken: u16,
     parked: u16,
 }
 
@@ -42,6 +51,8 @@ impl Credits {
             receive_credit_target: 1,
             receive_credit_max,
             posted: 0,
+            requested: 0,
+            overtaken: 0,
             parked: 0,
         }
     }
@@ -67,9 +78,15 @@ impl Credits {
         self.receive_credit_target
     }
 
-    /// Returns the number of receives posted, granted or not.
+    /// Returns the number of receives reported posted, granted or not.
     pub const fn posted(&self) -> u16 {
         self.posted
+    }
+
+    /// Returns the receives the transport was asked to post and has not yet
+    /// reported as posted or failed.
+    pub const fn requested(&self) -> u16 {
+        self.requested
     }
 
     /// Returns the number of receive buffers held by the upper layer.
@@ -77,10 +94,12 @@ impl Credits {
         self.parked
     }
 
-    /// Returns the receive buffers neither posted nor held upstream.
+    /// Returns the receive buffers neither posted, requested nor held
+    /// upstream.
     pub const fn free_buffers(&self) -> u16 {
         self.receive_credit_max
             .saturating_sub(self.posted)
+            .saturating_sub(self.requested)
             .saturating_sub(self.parked)
     }
 
@@ -96,46 +115,98 @@ impl Credits {
             .max(1)
     }
 
-    /// Records that `n` receives are being posted; returns how many fit in
-    /// the free buffers, which is what the transport must post.
-    pub fn post(&mut self, n: u16) -> u16 {
+    /// Asks for `n` receives to be posted; returns how many fit in the free
+    /// buffers, which is what the transport must post. They count as posted
+    /// only once [`Credits::receives_posted`] reports them.
+    pub fn request_receives(&mut self, n: u16) -> u16 {
         let n = n.min(self.free_buffers());
-        self.posted = self.posted.saturating_add(n);
+        self.requested = self.requested.saturating_add(n);
         n
+    }
+
+    /// Records that the transport posted `n` of the requested receives.
+    ///
+    /// Receives that already completed (see [`Credits::on_receive`]) are
+    /// settled first: they are no longer posted.
+    pub fn receives_posted(&mut self, n: u16) -> Result<(), LocalError> {
+        let settled = n.min(self.overtaken);
+        let fresh = n.saturating_sub(settled);
+        if fresh > self.requested {
+            return Err(LocalError::TooManyPosted {
+                reported: n,
+                requested: self.requested.saturating_add(self.overtaken),
+            });
+        }
+        self.overtaken = self.overtaken.saturating_sub(settled);
+        self.requested = self.requested.saturating_sub(fresh);
+        self.posted = self.posted.saturating_add(fresh);
+        Ok(())
+    }
+
+    /// Records that the transport could not post `n` of the requested
+    /// receives; their buffers are free again.
+    pub fn receive_post_failed(&mut self, n: u16) -> Result<(), LocalError> {
+        if n > self.requested {
+            return Err(LocalError::TooManyPosted {
+                reported: n,
+                requested: self.requested,
+            });
+        }
+        self.requested = self.requested.saturating_sub(n);
+        Ok(())
+    }
+
+    /// Takes one completed receive off the posted count. A completion may
+    /// overtake the report of its own post (the transport reports after
+    /// `ib_post_recv` returns), so a requested one is taken when none is
+    /// reported yet.
+    fn take_completed(&mut self) -> bool {
+        if self.posted > 0 {
+            self.posted = self.posted.saturating_sub(1);
+        } else if self.requested > 0 {
+            self.requested = self.requested.saturating_sub(1);
+            self.overtaken = self.overtaken.saturating_add(1);
+        } else {
+            return false;
+        }
+        // Granted credits stay backed by posted receives.
+        self.receive_credits = self.receive_credits.min(self.posted);
+        true
     }
 
     /// Records that a posted receive completed.
     ///
     /// `needs_credit` is false only for the negotiate messages, which are
     /// sent without credits. A data transfer message that arrives while the
-    /// peer holds no credit is a protocol violation (§3.1.5.8).
+    /// peer holds no credit is a protocol violation (§3.1.5.8); its receive
+    /// is consumed all the same, so that the counters stay true while the
+    /// connection goes down.
     pub fn on_receive(&mut self, needs_credit: bool) -> Result<(), ReceiveCreditError> {
-        if self.posted == 0 {
+        if self.posted == 0 && self.requested == 0 {
             return Err(ReceiveCreditError::Local(LocalError::UnexpectedReceive));
         }
+        let no_credit = needs_credit && self.receive_credits == 0;
         if needs_credit {
-            if self.receive_credits == 0 {
-                return Err(ReceiveCreditError::Protocol(ProtocolError::NoReceiveCredit));
-            }
+            // The credit goes with the receive, before the backing clamp.
             self.receive_credits = self.receive_credits.saturating_sub(1);
         }
-        self.posted = self.posted.saturating_sub(1);
-        // Granted credits stay backed by posted receives.
-        self.receive_credits = self.receive_credits.min(self.posted);
+        self.take_completed();
+        if no_credit {
+            return Err(ReceiveCreditError::Protocol(ProtocolError::NoReceiveCredit));
+        }
         Ok(())
     }
 
     /// Records that a receive completed during teardown; it is not reposted.
     pub fn on_receive_flushed(&mut self) {
-        self.posted = self.posted.saturating_sub(1);
-        self.receive_credits = self.receive_credits.min(self.posted);
+        self.take_completed();
     }
 
-    /// Records that the buffer of a completed receive is posted again.
+    /// Asks for the buffer of a completed receive to be posted again
+    /// (`RecvOutcome::Repost`); like any request, it counts as posted once
+    /// reported.
     pub fn repost(&mut self) {
-        if self.free_buffers() > 0 {
-            self.posted = self.posted.saturating_add(1);
-        }
+        self.request_receives(1);
     }
 
     /// Records that the buffer of a completed receive went to the upper
@@ -180,18 +251,21 @@ impl Credits {
         self.receive_credit_target = requested;
     }
 
-    /// Returns true if a message may be sent now.
+    /// Returns true if a message may be sent now (§3.1.5.9).
     ///
-    /// This needs a send credit, and the last credit may only go if this
-    /// message also grants the peer a fresh credit from a posted receive
-    /// (§3.1.5.9). Credits we granted earlier do not count: the peer may
-    /// already have spent them on messages still in flight, and if both
-    /// ends spent their last credit that way neither could ever send again.
+    /// This needs a send credit, and a message that would leave the peer
+    /// without any credit must grant one: when the peer holds none, a
+    /// posted receive must be there to grant ("if ReceiveCredits is 0, post
+    /// at least one receive"), else the peer could never answer. The last
+    /// credit likewise only goes with a fresh grant from a posted receive.
+    /// Credits we granted earlier do not count for it: the peer may already
+    /// have spent them on messages still in flight, and if both ends spent
+    /// their last credit that way neither could ever send again.
     pub const fn can_send(&self) -> bool {
         match self.send_credits {
             0 => false,
             1 => self.ungranted() > 0,
-            _ => true,
+            _ => self.receive_credits > 0 || self.ungranted() > 0,
         }
     }
 
@@ -225,13 +299,14 @@ impl Credits {
         grant
     }
 
-    /// Grants every posted receive but the reserve; used for the negotiate
-    /// response, whose CreditsGranted may be at most Connection.ReceiveCredits
-    /// (§3.1.5.3).
+    /// Returns the CreditsGranted of the negotiate response: posted receives
+    /// up to the client's CreditsRequested (§3.1.5.6 sets
+    /// Connection.ReceiveCreditTarget from it, §3.1.5.3 grants from posted
+    /// receives), keeping one in reserve when more than one is posted.
     pub fn grant_initial(&mut self) -> u16 {
         let ungranted = self.ungranted();
         let grant = if ungranted > 1 {
-            ungranted.saturating_sub(1)
+            ungranted.saturating_sub(1).min(self.effective_target())
         } else {
             ungranted
         };
@@ -253,6 +328,19 @@ pub enum ReceiveCreditError {
 mod tests {
     use super::*;
 
+    /// Requests `n` receives and reports them posted, as a transport does.
+    fn post(c: &mut Credits, n: u16) -> u16 {
+        let n = c.request_receives(n);
+        c.receives_posted(n).unwrap();
+        n
+    }
+
+    /// Reposts a completed receive and reports it posted.
+    fn repost(c: &mut Credits) {
+        c.repost();
+        c.receives_posted(c.requested()).unwrap();
+    }
+
     /// Known bug 7: credits are only granted for receives actually posted.
     #[test]
     fn credit_granting_race_never_grants_unposted() {
@@ -262,7 +350,7 @@ mod tests {
         // Nothing posted: nothing can be granted, whatever the target.
         assert_eq!(c.spend_and_grant(), 0);
         assert_eq!(c.receive_credits(), 0);
-        assert_eq!(c.post(3), 3);
+        assert_eq!(post(&mut c, 3), 3);
         // Two are granted, one stays in reserve.
         assert_eq!(c.spend_and_grant(), 2);
         // A completion in flight takes one posted receive away; the next grant
@@ -279,7 +367,7 @@ mod tests {
     #[test]
     fn receive_without_credit() {
         let mut c = Credits::new(4, 4);
-        c.post(1);
+        post(&mut c, 1);
         assert_eq!(
             c.on_receive(true),
             Err(ReceiveCreditError::Protocol(ProtocolError::NoReceiveCredit))
@@ -301,7 +389,7 @@ mod tests {
         c.set_receive_credit_target(3);
         // No receive posted: the last credit is held.
         assert!(!c.can_send());
-        c.post(2);
+        post(&mut c, 2);
         assert_eq!(c.grant_initial(), 1);
         // One granted earlier and one in reserve: the reserve allows it.
         assert!(c.can_send());
@@ -322,7 +410,7 @@ mod tests {
         let mut c = Credits::new(4, 4);
         c.set_initial_send_credits(1);
         c.set_receive_credit_target(1);
-        c.post(2);
+        post(&mut c, 2);
         assert_eq!(c.grant_initial(), 1);
         assert_eq!(c.receive_credits(), 1);
         assert_eq!(c.ungranted(), 1);
@@ -348,12 +436,12 @@ mod tests {
     #[test]
     fn buffers_bounded() {
         let mut c = Credits::new(3, 3);
-        assert_eq!(c.post(10), 3);
+        assert_eq!(post(&mut c, 10), 3);
         assert_eq!(c.free_buffers(), 0);
         c.grant_initial();
         c.on_receive(true).unwrap();
         c.park();
-        assert_eq!(c.post(10), 0);
+        assert_eq!(post(&mut c, 10), 0);
         assert_eq!(
             c.consume(2),
             Err(LocalError::TooManyConsumed {
@@ -362,26 +450,109 @@ mod tests {
             })
         );
         c.consume(1).unwrap();
-        assert_eq!(c.post(10), 1);
+        assert_eq!(post(&mut c, 10), 1);
         c.on_receive_flushed();
         assert_eq!(c.posted(), 2);
+    }
+
+    /// Known bug 7 at the API boundary: receives the engine asked for are
+    /// not granted until the transport reports them posted, and a failed
+    /// post frees its buffers without ever being granted.
+    #[test]
+    fn requested_receives_are_not_granted() {
+        let mut c = Credits::new(8, 8);
+        c.set_initial_send_credits(10);
+        c.set_receive_credit_target(8);
+        assert_eq!(c.request_receives(6), 6);
+        assert_eq!(c.free_buffers(), 2);
+        assert!(!c.wants_credit_message());
+        assert_eq!(c.spend_and_grant(), 0);
+        c.receives_posted(2).unwrap();
+        assert_eq!(c.spend_and_grant(), 1);
+        assert_eq!(c.receive_credits(), 1);
+        c.receive_post_failed(4).unwrap();
+        assert_eq!(c.requested(), 0);
+        assert_eq!(c.free_buffers(), 6);
+        assert_eq!(c.spend_and_grant(), 0);
+        assert_eq!(
+            c.receives_posted(1),
+            Err(LocalError::TooManyPosted {
+                reported: 1,
+                requested: 0
+            })
+        );
+        // A completion that overtakes the report of its post is counted
+        // against the request, never against a granted receive, and the
+        // late report then settles it.
+        c.request_receives(1);
+        c.on_receive(true).unwrap();
+        assert_eq!((c.posted(), c.requested(), c.receive_credits()), (1, 1, 0));
+        c.on_receive_flushed();
+        c.on_receive_flushed();
+        assert_eq!((c.posted(), c.requested()), (0, 0));
+        c.receives_posted(1).unwrap();
+        assert_eq!((c.posted(), c.requested()), (0, 0));
+        assert_eq!(c.free_buffers(), 8);
+    }
+
+    /// §3.1.5.9: "if ReceiveCredits is 0, post at least one receive" before
+    /// sending: with send credits to spare but the peer at zero credits and
+    /// no receive posted, nothing is sent, since the peer could not answer.
+    #[test]
+    fn no_send_leaves_peer_without_credit() {
+        let mut c = Credits::new(4, 4);
+        c.set_initial_send_credits(5);
+        assert!(!c.can_send());
+        post(&mut c, 1);
+        assert!(c.can_send());
+        assert_eq!(c.spend_and_grant(), 1);
+        // The peer holds a credit now: sending without a grant is fine.
+        assert!(c.can_send());
+    }
+
+    /// §3.1.5.6/§3.1.5.3: the negotiate response grants at most what the
+    /// client asked for in CreditsRequested.
+    #[test]
+    fn initial_grant_follows_credits_requested() {
+        let mut c = Credits::new(255, 255);
+        c.set_receive_credit_target(10);
+        post(&mut c, 255);
+        assert_eq!(c.grant_initial(), 10);
+        let mut c = Credits::new(255, 255);
+        c.set_receive_credit_target(255);
+        post(&mut c, 255);
+        assert_eq!(c.grant_initial(), 254);
+    }
+
+    /// A message sent without credit (§3.1.5.8) still takes its receive off
+    /// the posted count.
+    #[test]
+    fn no_credit_receive_still_consumes_posted() {
+        let mut c = Credits::new(4, 4);
+        post(&mut c, 2);
+        assert_eq!(
+            c.on_receive(true),
+            Err(ReceiveCreditError::Protocol(ProtocolError::NoReceiveCredit))
+        );
+        assert_eq!(c.posted(), 1);
+        assert_eq!(c.free_buffers(), 3);
     }
 
     #[test]
     fn credit_message_hysteresis() {
         let mut c = Credits::new(10, 10);
         c.set_receive_credit_target(10);
-        c.post(10);
+        post(&mut c, 10);
         assert!(c.wants_credit_message());
         c.set_initial_send_credits(5);
         assert_eq!(c.spend_and_grant(), 9);
         // One message received and reposted: 8 outstanding, no need to send.
         c.on_receive(true).unwrap();
-        c.repost();
+        repost(&mut c);
         assert!(!c.wants_credit_message());
         for _ in 0..4 {
             c.on_receive(true).unwrap();
-            c.repost();
+            repost(&mut c);
         }
         assert_eq!(c.receive_credits(), 4);
         assert!(c.wants_credit_message());

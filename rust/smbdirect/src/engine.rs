@@ -4,20 +4,29 @@
 //! timers together.
 //!
 //! The [`Engine`] is driven from outside, in the style of quinn-proto: the
-//! transport reports what happened (`on_recv`, `on_send_complete`,
-//! `buffers_consumed`, `on_timeout`, ...) and then drains
-//! [`Engine::poll_action`] until it returns `None`, performing each
-//! [`Action`] in order. Actions must be performed in the order they are
-//! returned: a `PostReceives` must be posted before a later `Transmit` is,
-//! because that transmit may grant credits for those receives.
+//! transport reports what happened (`on_recv`, `on_receives_posted`,
+//! `on_send_complete`, `buffers_consumed`, `on_timeout`, ...) and polls for
+//! what to do: [`Engine::poll_receives`] (receives to post),
+//! [`Engine::poll_transmit`] (messages to send, at most as long as the
+//! caller can map) and [`Engine::poll_event`] (news for the upper layer),
+//! or all three in order with [`Engine::poll_action`].
+//!
+//! Grants only ever cover receives the transport reported as posted with
+//! [`Engine::on_receives_posted`], so the polls may be drained from
+//! different contexts, in any interleaving, as long as each call holds the
+//! connection's lock.
 
-use super::config::{Config, Role};
+use super::config::{Config, Consumer, Role};
 use super::credits::{Credits, ReceiveCreditError};
 use super::error::{
-    ConfigError, DecodeError, DisconnectReason, Error, LocalError, ProtocolError, SendError,
+    CancelError, ConfigError, DecodeError, DisconnectReason, Error, LocalError, ProtocolError,
+    RdmaError, SendError,
 };
-use super::fragment::{max_fragment_payload, Delivery, MessageId, Reassembly, SendQueue};
+use super::fragment::{
+    max_fragment_payload, Delivery, MessageId, NextFragment, Reassembly, SendQueue,
+};
 use super::negotiate::{self, NegotiatedParams};
+use super::rdma::{RdmaCredits, RdmaOp};
 use super::stats::{add, bump, Stats};
 use super::timers::{Instant, TimerEvent, Timers};
 use super::wire::{
@@ -30,6 +39,7 @@ pub const MAX_HEADER_LEN: usize = 32;
 
 /// The lifecycle state of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum State {
     /// The negotiate exchange is in progress.
     Negotiating,
@@ -43,12 +53,18 @@ pub enum State {
 
 /// What a completed receive means for its buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecvOutcome {
-    /// The buffer is free and must be posted again right away (it was a
-    /// negotiate or credit-only message); the engine counts it as posted.
+    /// The buffer is free and must be posted again (it was a negotiate or
+    /// credit-only message). It is one more requested receive: it counts as
+    /// posted, and may be granted, only once the transport reports it with
+    /// `on_receives_posted(1)` (or `on_receive_post_failed(1)`).
     Repost,
     /// The buffer holds payload for the upper layer: park it in the
-    /// reassembly queue and return it later with `buffers_consumed`.
+    /// reassembly queue and return it later with `buffers_consumed`. With
+    /// [`Consumer::Streaming`] a buffer may be returned as soon as its
+    /// payload is copied; with [`Consumer::WholeMessage`] the configuration
+    /// guarantees that a whole message fits in the buffers.
     Deliver(Delivery),
     /// The buffer is free and must not be posted again (teardown).
     Release,
@@ -56,6 +72,7 @@ pub enum RecvOutcome {
 
 /// Which message a [`Transmit`] carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransmitKind {
     /// The client's negotiate request (20 bytes).
     NegotiateRequest,
@@ -103,6 +120,10 @@ pub struct Transmit {
     pub payload_len: u32,
     /// The token to pass to `on_send_complete` or `on_send_failed`.
     pub token: SendToken,
+    /// A remote token (rkey) to invalidate: post this message as
+    /// IB_WR_SEND_WITH_INV (§3.1.4.2). Only the last fragment of a message
+    /// queued with `send_message_with_invalidate` carries it.
+    pub invalidate: Option<u32>,
 }
 
 impl Transmit {
@@ -119,10 +140,35 @@ impl Transmit {
     }
 }
 
+/// News for the upper layer, returned by [`Engine::poll_event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The negotiation succeeded with these parameters.
+    Connected(NegotiatedParams),
+    /// Every fragment of this upper-layer message was sent and completed;
+    /// its buffer may be released.
+    MessageSent(MessageId),
+    /// Tear the connection down; no further action follows.
+    Disconnect(DisconnectReason),
+}
+
+impl From<Event> for Action {
+    fn from(e: Event) -> Self {
+        match e {
+            Event::Connected(p) => Action::Connected(p),
+            Event::MessageSent(id) => Action::MessageSent(id),
+            Event::Disconnect(r) => Action::Disconnect(r),
+        }
+    }
+}
+
 /// Something the transport must do, returned by [`Engine::poll_action`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
-    /// Post this many free receive buffers.
+    /// Post this many free receive buffers, then report them with
+    /// `on_receives_posted` (or `on_receive_post_failed`).
     PostReceives(u16),
     /// Post this send.
     Transmit(Transmit),
@@ -147,6 +193,11 @@ pub struct Engine {
     queue: SendQueue,
     reassembly: Reassembly,
     sends_in_flight: u16,
+    /// Sends in flight that carry no upper-layer payload.
+    control_in_flight: u16,
+    /// The fragments received of the message being reassembled.
+    message_fragments: u16,
+    rdma: RdmaCredits,
     /// The negotiate request (client) or response (server) is to be sent.
     negotiate_pending: bool,
     /// The server refuses the negotiation with this status.
@@ -179,9 +230,12 @@ impl Engine {
             params: None,
             credits: Credits::new(config.receive_credit_max, config.send_credit_target),
             timers: Timers::new(now, &config),
-            queue: SendQueue::new(),
+            queue: SendQueue::new(config.send_queue_depth),
             reassembly: Reassembly::new(),
             sends_in_flight: 0,
+            control_in_flight: 0,
+            message_fragments: 0,
+            rdma: RdmaCredits::new(config.rdma_credit_max),
             negotiate_pending: role == Role::Client,
             refuse_status: None,
             connected_event: false,
@@ -221,6 +275,8 @@ impl Engine {
         s.receive_credits = self.credits.receive_credits();
         s.receive_credit_target = self.credits.receive_credit_target();
         s.posted_receives = self.credits.posted();
+        s.requested_receives = self.credits.requested();
+        s.rdma_credits_held = self.rdma.held();
         s.parked_receives = self.credits.parked();
         s.sends_in_flight = self.sends_in_flight;
         s.send_queue_len = u16::try_from(self.queue.len()).unwrap_or(u16::MAX);
@@ -352,16 +408,27 @@ impl Engine {
                 got,
             }));
         }
-        let repr = match DataTransferRepr::parse(
-            &DataTransfer::new_unchecked(bytes),
-            params.max_fragmented_recv_size,
-        ) {
+        let repr = match DataTransferRepr::parse(&DataTransfer::new_unchecked(bytes)) {
             Ok(r) => r,
             Err(e) => {
                 self.credits.on_receive_flushed();
                 return Err(self.fail_decode(e));
             }
         };
+        // §3.1.5.8: DataLength + RemainingDataLength within
+        // Connection.MaxFragmentedRecvSize, a rule of the connection rather
+        // than of the message.
+        let max = params.max_fragmented_recv_size;
+        match repr.data_length.checked_add(repr.remaining_data_length) {
+            Some(total) if total <= max => {}
+            total => {
+                self.credits.on_receive_flushed();
+                return Err(self.fail_decode(DecodeError::FragmentTooLarge {
+                    total: total.unwrap_or(u32::MAX),
+                    max,
+                }));
+            }
+        }
         if let Err(e) = self.credits.on_receive(true) {
             return Err(self.fail_credit(e));
         }
@@ -392,6 +459,23 @@ impl Engine {
                 if d.end_of_message {
                     bump(&mut self.stats.messages_received);
                 }
+                self.message_fragments = if d.start_of_message {
+                    1
+                } else {
+                    self.message_fragments.saturating_add(1)
+                };
+                // A whole-message consumer returns nothing before the end of
+                // the message: if its start already holds every buffer, no
+                // credit can ever be granted for the rest (known bug 10,
+                // reached by a peer sending fragments shorter than ours).
+                if self.config.consumer == Consumer::WholeMessage
+                    && self.reassembly.in_progress()
+                    && self.message_fragments >= self.config.receive_credit_max
+                {
+                    return Err(self.fail_protocol(ProtocolError::ReassemblyExhausted {
+                        parked: self.message_fragments,
+                    }));
+                }
                 Ok(RecvOutcome::Deliver(d))
             }
             Err(e) => Err(self.fail_protocol(e)),
@@ -409,15 +493,49 @@ impl Engine {
         }
     }
 
+    /// Records that `n` of the receives asked for (by `PostReceives` or
+    /// `RecvOutcome::Repost`) are posted: `ib_post_recv` succeeded. Only
+    /// from now on may they be granted to the peer (known bug 7).
+    pub fn on_receives_posted(&mut self, _now: Instant, n: u16) -> Result<(), Error> {
+        match self.credits.receives_posted(n) {
+            Ok(()) => {
+                add(&mut self.stats.receives_posted, u64::from(n));
+                Ok(())
+            }
+            Err(e) => Err(self.fail_local(e)),
+        }
+    }
+
+    /// Records that `n` of the receives asked for could not be posted. Their
+    /// buffers are free again. A receive queue that refuses work is broken,
+    /// as upstream treats it, so the connection is torn down.
+    pub fn on_receive_post_failed(&mut self, _now: Instant, n: u16) {
+        if n == 0 {
+            return;
+        }
+        if let Err(e) = self.credits.receive_post_failed(n) {
+            self.fail_local(e);
+            return;
+        }
+        if matches!(self.state, State::Negotiating | State::Connected) {
+            self.fail(DisconnectReason::TransportFailure);
+        }
+    }
+
     /// Handles a completed send, identified by the token of its `Transmit`.
     pub fn on_send_complete(&mut self, _now: Instant, token: SendToken) -> Result<(), Error> {
         if self.sends_in_flight == 0 {
             return Err(self.fail_local(LocalError::UnexpectedSendCompletion));
         }
-        self.sends_in_flight = self.sends_in_flight.saturating_sub(1);
-        if token != SendToken::CONTROL && !self.queue.on_complete(MessageId(token.0)) {
+        if token == SendToken::CONTROL {
+            if self.control_in_flight == 0 {
+                return Err(self.fail_local(LocalError::UnknownSendToken));
+            }
+            self.control_in_flight = self.control_in_flight.saturating_sub(1);
+        } else if !self.queue.on_complete(MessageId(token.0)) {
             return Err(self.fail_local(LocalError::UnknownSendToken));
         }
+        self.sends_in_flight = self.sends_in_flight.saturating_sub(1);
         if self.sends_in_flight == 0 {
             if let Some(reason) = self.close_when_idle.take() {
                 self.fail(reason);
@@ -427,8 +545,13 @@ impl Engine {
     }
 
     /// Handles a failed send; the connection is torn down.
-    pub fn on_send_failed(&mut self, _now: Instant, _token: SendToken) {
+    pub fn on_send_failed(&mut self, _now: Instant, token: SendToken) {
         self.sends_in_flight = self.sends_in_flight.saturating_sub(1);
+        if token == SendToken::CONTROL {
+            self.control_in_flight = self.control_in_flight.saturating_sub(1);
+        } else {
+            self.queue.on_complete(MessageId(token.0));
+        }
         if self.state != State::Closed {
             self.fail(DisconnectReason::TransportFailure);
         }
@@ -445,10 +568,32 @@ impl Engine {
 
     /// Queues one upper-layer message of `len` bytes for sending.
     ///
-    /// The message goes out as fragments through `Transmit` actions that
-    /// refer to it by the returned identifier; a `MessageSent` action tells
-    /// when its buffer may be released.
-    pub fn send_message(&mut self, _now: Instant, len: u32) -> Result<MessageId, SendError> {
+    /// The message goes out as fragments through `Transmit`s that refer to
+    /// it by the returned identifier; a `MessageSent` event tells when its
+    /// buffer may be released. At most `send_queue_depth` messages wait.
+    pub fn send_message(&mut self, now: Instant, len: u32) -> Result<MessageId, SendError> {
+        self.queue_message(now, len, None)
+    }
+
+    /// Queues a message like [`Engine::send_message`], to be sent with
+    /// Send-with-Invalidate of `remote_token` (an rkey of the peer, from an
+    /// SMB2 READ or WRITE with the RDMA_V1_INVALIDATE channel): its last
+    /// fragment's `Transmit` carries the token (§3.1.4.2, known bug 22).
+    pub fn send_message_with_invalidate(
+        &mut self,
+        now: Instant,
+        len: u32,
+        remote_token: u32,
+    ) -> Result<MessageId, SendError> {
+        self.queue_message(now, len, Some(remote_token))
+    }
+
+    fn queue_message(
+        &mut self,
+        _now: Instant,
+        len: u32,
+        invalidate: Option<u32>,
+    ) -> Result<MessageId, SendError> {
         let result = match (self.state, self.params) {
             (State::Connected, Some(p)) if len > p.max_fragmented_send_size => {
                 Err(SendError::MessageTooLarge {
@@ -456,14 +601,57 @@ impl Engine {
                     max: p.max_fragmented_send_size,
                 })
             }
-            (State::Connected, Some(_)) if len == 0 => Err(SendError::EmptyMessage),
-            (State::Connected, Some(_)) => self.queue.push(len),
+            (State::Connected, Some(_)) => self.queue.push(len, invalidate),
             _ => Err(SendError::NotConnected),
         };
         if result.is_err() {
             bump(&mut self.stats.sends_rejected);
         }
         result
+    }
+
+    /// Cancels a queued message none of whose fragments was handed out yet:
+    /// it will not be sent and no `MessageSent` follows, so its buffer is
+    /// the caller's again. A message that started leaving cannot be half
+    /// sent and gives [`CancelError::Started`].
+    pub fn cancel_message(&mut self, _now: Instant, id: MessageId) -> Result<(), CancelError> {
+        self.queue.cancel(id)?;
+        bump(&mut self.stats.messages_cancelled);
+        Ok(())
+    }
+
+    /// Returns where the next fragment would start, so that a transport
+    /// mapping the message zero-copy can work out how many bytes from there
+    /// fit in its SGEs and pass that to [`Engine::poll_transmit`].
+    pub fn next_fragment(&self) -> Option<NextFragment> {
+        if self.state != State::Connected || self.negotiate_pending {
+            return None;
+        }
+        self.queue.next_fragment_start()
+    }
+
+    /// Sets the RDMA reads we may have outstanding, the ORD negotiated by
+    /// the rdma_cm exchange (see [`negotiate_ird_ord`](super::rdma::negotiate_ird_ord)).
+    pub fn set_rdma_ord(&mut self, ord: u8) {
+        self.rdma.set_ord(ord);
+    }
+
+    /// Takes `n` RDMA read/write credits, one per work request about to be
+    /// posted. `WouldBlock` means: wait for a release.
+    pub fn rdma_acquire(&mut self, _now: Instant, op: RdmaOp, n: u16) -> Result<(), RdmaError> {
+        if self.state != State::Connected {
+            return Err(RdmaError::NotConnected);
+        }
+        self.rdma.acquire(op, n)
+    }
+
+    /// Returns `n` RDMA read/write credits once their work requests
+    /// completed (or were flushed).
+    pub fn rdma_release(&mut self, _now: Instant, op: RdmaOp, n: u16) -> Result<(), Error> {
+        match self.rdma.release(op, n) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail_local(e)),
+        }
     }
 
     /// Closes the connection from the local side.
@@ -511,7 +699,11 @@ impl Engine {
         match self.state {
             // One receive for the negotiate message, and only one.
             State::Negotiating => {
-                let have = self.credits.posted().saturating_add(self.credits.parked());
+                let have = self
+                    .credits
+                    .posted()
+                    .saturating_add(self.credits.requested())
+                    .saturating_add(self.credits.parked());
                 1u16.saturating_sub(have).min(self.credits.free_buffers())
             }
             State::Connected => self.credits.free_buffers(),
@@ -519,45 +711,84 @@ impl Engine {
         }
     }
 
-    /// Returns the next thing the transport must do, or `None` when idle.
-    pub fn poll_action(&mut self) -> Option<Action> {
-        if let Some(reason) = self.disconnect.take() {
-            self.state = State::Closed;
-            self.timers.stop();
-            return Some(Action::Disconnect(reason));
-        }
-        if self.state == State::Closed {
+    /// Returns the number of free receive buffers to post now, if any. They
+    /// count as posted once reported with `on_receives_posted`.
+    pub fn poll_receives(&mut self) -> Option<u16> {
+        if self.disconnect.is_some() {
             return None;
         }
         let n = self.receives_wanted();
-        if n > 0 {
-            let n = self.credits.post(n);
-            add(&mut self.stats.receives_posted, u64::from(n));
-            return Some(Action::PostReceives(n));
+        if n == 0 {
+            return None;
         }
-        if self.negotiate_pending && self.sends_in_flight < self.config.send_queue_depth {
+        Some(self.credits.request_receives(n))
+    }
+
+    /// Returns the next message to post, if one may and should go.
+    ///
+    /// `max_payload` bounds the payload of a fragment: a transport that
+    /// maps the message zero-copy passes what fits in its SGEs from
+    /// [`Engine::next_fragment`]'s offset (known bug 5), others
+    /// `u32::MAX`. The fragment is never longer than MaxSendSize allows.
+    pub fn poll_transmit(&mut self, max_payload: u32) -> Option<Transmit> {
+        if self.state == State::Closed || self.disconnect.is_some() {
+            return None;
+        }
+        if self.negotiate_pending {
             return self.transmit_negotiate();
         }
-        if self.connected_event {
-            self.connected_event = false;
-            if let Some(p) = self.params {
-                return Some(Action::Connected(p));
-            }
-        }
-        if let Some(id) = self.queue.pop_done() {
-            bump(&mut self.stats.messages_sent);
-            return Some(Action::MessageSent(id));
-        }
-        if self.state == State::Connected && !self.negotiate_pending {
-            return self.transmit_data().map(Action::Transmit);
+        if self.state == State::Connected {
+            return self.transmit_data(max_payload);
         }
         None
     }
 
-    fn transmit_negotiate(&mut self) -> Option<Action> {
-        self.negotiate_pending = false;
+    /// Returns the next event for the upper layer, if any. A `Disconnect`
+    /// is always returned first, and nothing follows it.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        if let Some(reason) = self.disconnect.take() {
+            self.state = State::Closed;
+            self.timers.stop();
+            return Some(Event::Disconnect(reason));
+        }
+        if self.state == State::Closed {
+            return None;
+        }
+        if self.connected_event {
+            self.connected_event = false;
+            if let Some(p) = self.params {
+                return Some(Event::Connected(p));
+            }
+        }
+        if let Some(id) = self.queue.pop_done() {
+            bump(&mut self.stats.messages_sent);
+            return Some(Event::MessageSent(id));
+        }
+        None
+    }
+
+    /// Returns the next thing the transport must do, or `None` when idle:
+    /// a pending `Disconnect` first, then receives to post, then a message
+    /// (of any payload length MaxSendSize allows), then events.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        if self.disconnect.is_some() {
+            return self.poll_event().map(Action::from);
+        }
+        if let Some(n) = self.poll_receives() {
+            return Some(Action::PostReceives(n));
+        }
+        if let Some(t) = self.poll_transmit(u32::MAX) {
+            return Some(Action::Transmit(t));
+        }
+        self.poll_event().map(Action::from)
+    }
+
+    fn transmit_negotiate(&mut self) -> Option<Transmit> {
+        if self.sends_in_flight >= self.config.send_queue_depth {
+            return None;
+        }
         let mut header = [0u8; MAX_HEADER_LEN];
-        let (kind, len) = match (self.role, self.refuse_status.take(), self.params) {
+        let (kind, len) = match (self.role, self.refuse_status, self.params) {
             (Role::Client, _, _) => {
                 let repr = negotiate::build_request(&self.config);
                 repr.emit(&mut NegotiateRequest::new_unchecked(&mut header[..]));
@@ -570,8 +801,12 @@ impl Engine {
                 (TransmitKind::NegotiateResponse, repr.buffer_len())
             }
             (Role::Server, None, Some(params)) => {
-                // §3.1.5.3: CreditsGranted is the number of receives posted,
-                // and this is the first message that grants credits.
+                // §3.1.5.3: CreditsGranted counts posted receives, and this
+                // is the first message that grants credits. Wait until every
+                // receive asked for is reported, so that it grants them.
+                if self.credits.requested() > 0 || self.credits.posted() == 0 {
+                    return None;
+                }
                 let granted = self.credits.grant_initial();
                 add(&mut self.stats.credits_granted, u64::from(granted));
                 let repr = negotiate::build_response(&self.config, &params, granted);
@@ -581,8 +816,11 @@ impl Engine {
             }
             (Role::Server, None, None) => return None,
         };
+        self.negotiate_pending = false;
+        self.refuse_status = None;
         self.sends_in_flight = self.sends_in_flight.saturating_add(1);
-        Some(Action::Transmit(Transmit {
+        self.control_in_flight = self.control_in_flight.saturating_add(1);
+        Some(Transmit {
             kind,
             header,
             header_len: u8::try_from(len).unwrap_or(0),
@@ -590,17 +828,21 @@ impl Engine {
             payload_offset: 0,
             payload_len: 0,
             token: SendToken::CONTROL,
-        }))
+            invalidate: None,
+        })
     }
 
     /// Builds the next data transfer message, if one may and should go.
-    fn transmit_data(&mut self) -> Option<Transmit> {
+    fn transmit_data(&mut self, max_payload: u32) -> Option<Transmit> {
         let params = self.params?;
-        let max_payload = max_fragment_payload(params.max_send_size);
-        let fragment = self.queue.peek_fragment(max_payload);
+        let limit = max_fragment_payload(params.max_send_size).min(max_payload);
+        let fragment = self.queue.peek_fragment(limit);
         // An empty message only goes when no upper-layer message has bytes
         // left to send, so it can never land between two fragments of one
         // message (known bug 9); grants ride on the fragments instead.
+        if fragment.is_none() && self.queue.has_unsent() {
+            return None;
+        }
         let want_empty = fragment.is_none()
             && (self.response_requested
                 || self.keepalive_pending
@@ -639,19 +881,21 @@ impl Engine {
             data_offset: 0,
             data_length: 0,
         };
-        let (message, payload_offset, token) = match fragment {
+        let (message, payload_offset, token, invalidate) = match fragment {
             Some((id, f)) => {
                 repr.remaining_data_length = f.remaining;
                 repr.data_offset = DataTransfer::<&[u8]>::DATA_OFFSET;
                 repr.data_length = f.length;
+                let invalidate = self.queue.invalidate_for(&f);
                 self.queue.commit_fragment(&f);
                 bump(&mut self.stats.fragments_sent);
                 add(&mut self.stats.bytes_sent, u64::from(f.length));
-                (Some(id), f.offset, SendToken(id.0))
+                (Some(id), f.offset, SendToken(id.0), invalidate)
             }
             None => {
                 bump(&mut self.stats.empty_sent);
-                (None, 0, SendToken::CONTROL)
+                self.control_in_flight = self.control_in_flight.saturating_add(1);
+                (None, 0, SendToken::CONTROL, None)
             }
         };
         let mut header = [0u8; MAX_HEADER_LEN];
@@ -665,6 +909,7 @@ impl Engine {
             payload_offset,
             payload_len: repr.data_length,
             token,
+            invalidate,
         })
     }
 }

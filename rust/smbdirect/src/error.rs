@@ -13,6 +13,7 @@ use core::fmt;
 
 /// A message from the peer violates a wire-format rule of [MS-SMBD].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The message is shorter than the fixed part of its header.
     Truncated {
@@ -120,7 +121,8 @@ pub enum DecodeError {
         /// The index of the descriptor in the list.
         index: u32,
     },
-    /// A buffer descriptor list has more entries than allowed.
+    /// A buffer descriptor list has more entries than allowed (ksmbd allows
+    /// no more than its RDMA read/write credits, known bug 3).
     TooManyDescriptors {
         /// The number of descriptors in the list.
         count: u32,
@@ -134,17 +136,11 @@ pub enum DecodeError {
         /// The I/O length.
         expected: u64,
     },
-    /// The descriptors of a list add up to more than the I/O length.
-    DescriptorsTooLong {
-        /// The sum of the descriptor lengths.
-        total: u64,
-        /// The I/O length.
-        expected: u64,
-    },
 }
 
 /// A peer breaks a rule of the connection state of [MS-SMBD].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// The peer sent a message although it held no send credit: more
     /// receives completed than we granted (§3.1.5.8).
@@ -164,10 +160,19 @@ pub enum ProtocolError {
         /// DataLength + RemainingDataLength of this fragment.
         got: u32,
     },
+    /// The start of a message holds every receive buffer of a
+    /// [`Consumer::WholeMessage`](super::config::Consumer) upper layer, so
+    /// the rest can never be received: the peer sends shorter fragments
+    /// than the configuration allowed for (known bug 10).
+    ReassemblyExhausted {
+        /// The buffers parked.
+        parked: u16,
+    },
 }
 
 /// A caller of the engine breaks the API contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LocalError {
     /// A receive completed but the engine had no receive posted.
     UnexpectedReceive,
@@ -175,6 +180,21 @@ pub enum LocalError {
     UnexpectedSendCompletion,
     /// A send completion carried a token of no message in flight.
     UnknownSendToken,
+    /// The transport reported more receives posted (or failed) than the
+    /// engine asked for.
+    TooManyPosted {
+        /// The number reported.
+        reported: u16,
+        /// The number asked for and not yet reported.
+        requested: u16,
+    },
+    /// The transport released more RDMA read/write credits than it held.
+    TooManyRdmaReleased {
+        /// The number released.
+        released: u16,
+        /// The number held.
+        held: u16,
+    },
     /// The upper layer returned more receive buffers than it was given.
     TooManyConsumed {
         /// The number of buffers returned.
@@ -186,6 +206,7 @@ pub enum LocalError {
 
 /// An upper-layer message cannot be queued for sending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// The connection is not (or no longer) connected.
     NotConnected,
@@ -198,12 +219,45 @@ pub enum SendError {
         /// The peer's maximum fragmented size.
         max: u32,
     },
-    /// The send queue is full; retry after a `MessageSent` action.
+    /// The send queue (`send_queue_depth` messages) is full; retry after a
+    /// `MessageSent` event.
     QueueFull,
+}
+
+/// A queued message cannot be cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelError {
+    /// No queued message has this identifier (it was sent and released, or
+    /// cancelled already).
+    Unknown,
+    /// A fragment of the message was already handed to the transport: a
+    /// message cannot be half sent (§3.1.4.2 sends every fragment in strict
+    /// order), so it goes out whole; wait for its `MessageSent`, or close
+    /// the connection.
+    Started,
+}
+
+/// An RDMA read or write cannot be started now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RdmaError {
+    /// The connection is not connected.
+    NotConnected,
+    /// Not enough credits are free now; retry after a release.
+    WouldBlock,
+    /// More credits than the connection will ever have: split the I/O.
+    TooLarge {
+        /// The credits asked for.
+        wanted: u16,
+        /// The most that can ever be held at once for this operation.
+        max: u16,
+    },
 }
 
 /// A configuration value is out of the range the protocol allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `receive_credit_max` is below 3: one posted receive is kept in
     /// reserve for the last-credit rule, and with a single grantable credit
@@ -222,10 +276,48 @@ pub enum ConfigError {
     MaxFragmentedSizeTooSmall,
     /// A timer interval is zero.
     ZeroTimeout,
+    /// `send_queue_depth` exceeds [`MAX_SEND_QUEUE_DEPTH`](super::fragment::MAX_SEND_QUEUE_DEPTH).
+    SendQueueDepthTooLarge,
+    /// A consumer that keeps a message's buffers until it is complete
+    /// cannot reassemble a `max_fragmented_recv_size` message in
+    /// `receive_credit_max` buffers of `max_receive_size - 24` payload bytes:
+    /// every buffer would end up parked and no credit could be granted
+    /// (known bug 10).
+    ReassemblyExhaustion {
+        /// The buffers one largest message needs.
+        needed: u32,
+        /// The receive buffers there are.
+        buffers: u16,
+    },
+    /// The device's queue pair cannot hold the configured sends (plus RDMA
+    /// read/write work and one drain request) or receives (known bug 12).
+    QueueTooDeep {
+        /// The work requests needed.
+        needed: u32,
+        /// The device's `max_qp_wr`.
+        max_qp_wr: u32,
+    },
+    /// The device's completion queue cannot hold every completion.
+    CqTooSmall {
+        /// The completion entries needed.
+        needed: u32,
+        /// The device's `max_cqe`.
+        max_cqe: u32,
+    },
+    /// The device cannot send a header and one payload segment in one work
+    /// request (`max_send_sge < 2`) or receive into one buffer.
+    TooFewSge,
+    /// One fast-registration MR of the device cannot cover
+    /// `max_read_write_size` within the MRs a transfer may use.
+    ReadWriteTooLarge {
+        /// The bytes the device can register for one transfer.
+        max: u64,
+    },
 }
 
 /// Why the engine asks the transport to tear the connection down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The local upper layer closed the connection.
     LocalClose,
@@ -252,6 +344,7 @@ pub enum DisconnectReason {
 
 /// Any error an engine input can return.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// See [`DecodeError`].
     Decode(DecodeError),
@@ -301,6 +394,7 @@ impl fmt::Display for Error {
 
 /// A memory-registration or RDMA read/write plan cannot be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MrError {
     /// The I/O has no segment.
     NoSegments,
@@ -312,13 +406,6 @@ pub enum MrError {
     /// A segment's address + length overflows 64 bits.
     SegmentOverflow {
         /// The index of the segment.
-        index: u32,
-    },
-    /// Two segments meet at a point a fast-registration MR cannot express:
-    /// they are not contiguous, and the first does not end or the second
-    /// does not start on a page boundary.
-    Gap {
-        /// The index of the second segment.
         index: u32,
     },
     /// The I/O is longer than the negotiated MaxReadWriteSize.

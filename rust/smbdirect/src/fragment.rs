@@ -14,14 +14,17 @@
 //! where the previous one stopped, and tells the transport where the payload
 //! is and whether the message is complete.
 
-use super::error::{ProtocolError, SendError};
+use super::error::{CancelError, ProtocolError, SendError};
 use super::wire::{DataTransfer, DataTransferRepr};
 
 /// The DataOffset of every fragment this engine sends.
 pub const DATA_OFFSET: u32 = DataTransfer::<&[u8]>::DATA_OFFSET;
 
-/// The number of upper-layer messages that can wait in the send queue.
-pub const SEND_QUEUE_LEN: usize = 16;
+/// The largest `send_queue_depth`: the send queue is a fixed array of this
+/// many 12-byte entries, so that the engine never allocates.
+pub const MAX_SEND_QUEUE_DEPTH: u16 = 255;
+
+const QUEUE_SLOTS: usize = MAX_SEND_QUEUE_DEPTH as usize;
 
 /// Returns the payload bytes one message of `max_send_size` bytes carries.
 pub const fn max_fragment_payload(max_send_size: u32) -> u32 {
@@ -85,59 +88,90 @@ impl Iterator for Fragments {
 }
 
 /// The identifier the engine gives to each queued upper-layer message.
+///
+/// Identifiers are handed out in order, starting at 1, and never reused on
+/// a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MessageId(pub u64);
 
-/// One upper-layer message in the send queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct SendEntry {
-    id: u64,
-    len: u32,
-    sent: u32,
-    in_flight: u16,
+/// The next fragment of the send queue and what it may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextFragment {
+    /// The message the fragment belongs to.
+    pub message: MessageId,
+    /// The offset in that message where the fragment starts.
+    pub offset: u32,
+    /// The bytes of the message left from `offset`.
+    pub left: u32,
 }
 
-impl SendEntry {
-    const fn done(&self) -> bool {
-        self.sent >= self.len && self.in_flight == 0
-    }
+/// A send-with-invalidate entry flag: `invalidate` holds a remote token.
+const HAS_INVALIDATE: u8 = 1;
+
+/// One upper-layer message in the send queue; a zero `len` marks a
+/// cancelled message (an empty message is never queued).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct SendEntry {
+    len: u32,
+    invalidate: u32,
+    in_flight: u16,
+    flags: u8,
 }
 
 /// A bounded FIFO of upper-layer messages being sent.
+///
+/// Messages leave in order and never interleave: `current` is the first
+/// message with bytes left to send, every message before it is fully
+/// handed to the transport, and only `current` can be partly sent. The
+/// identifier of the entry at position `i` is `head_id + i`, so the queue
+/// stores no identifiers.
 #[derive(Debug, Clone)]
 pub struct SendQueue {
-    entries: [SendEntry; SEND_QUEUE_LEN],
-    head: usize,
-    count: usize,
-    next_id: u64,
+    entries: [SendEntry; QUEUE_SLOTS],
+    capacity: u16,
+    head: u16,
+    count: u16,
+    head_id: u64,
+    current: u16,
+    sent: u32,
 }
 
 impl Default for SendQueue {
     fn default() -> Self {
-        Self::new()
+        Self::new(MAX_SEND_QUEUE_DEPTH)
     }
 }
 
 impl SendQueue {
-    /// Creates an empty queue.
-    pub const fn new() -> Self {
+    /// Creates an empty queue of at most `capacity` messages (bounded by
+    /// [`MAX_SEND_QUEUE_DEPTH`]).
+    pub const fn new(capacity: u16) -> Self {
+        let capacity = if capacity > MAX_SEND_QUEUE_DEPTH {
+            MAX_SEND_QUEUE_DEPTH
+        } else {
+            capacity
+        };
         SendQueue {
             entries: [SendEntry {
-                id: 0,
                 len: 0,
-                sent: 0,
+                invalidate: 0,
                 in_flight: 0,
-            }; SEND_QUEUE_LEN],
+                flags: 0,
+            }; QUEUE_SLOTS],
+            capacity,
             head: 0,
             count: 0,
-            next_id: 1,
+            head_id: 1,
+            current: 0,
+            sent: 0,
         }
     }
 
     /// Returns the number of queued messages, including those whose
-    /// fragments are all sent but not all completed.
+    /// fragments are all sent but not all completed, and cancelled ones not
+    /// yet at the head.
     pub const fn len(&self) -> usize {
-        self.count
+        self.count as usize
     }
 
     /// Returns true if no message is queued.
@@ -145,93 +179,168 @@ impl SendQueue {
         self.count == 0
     }
 
-    fn slot(&self, i: usize) -> usize {
-        self.head.wrapping_add(i) % SEND_QUEUE_LEN
+    fn slot(&self, i: u16) -> usize {
+        usize::from(self.head).wrapping_add(usize::from(i)) % QUEUE_SLOTS
     }
 
-    /// Queues a message of `len` bytes and returns its identifier.
-    pub fn push(&mut self, len: u32) -> Result<MessageId, SendError> {
-        if self.count >= SEND_QUEUE_LEN {
+    fn entry(&self, i: u16) -> Option<&SendEntry> {
+        if i >= self.count {
+            return None;
+        }
+        self.entries.get(self.slot(i))
+    }
+
+    fn entry_mut(&mut self, i: u16) -> Option<&mut SendEntry> {
+        if i >= self.count {
+            return None;
+        }
+        let s = self.slot(i);
+        self.entries.get_mut(s)
+    }
+
+    /// Returns the position of message `id` in the queue.
+    fn position(&self, id: MessageId) -> Option<u16> {
+        let rel = id.0.checked_sub(self.head_id)?;
+        u16::try_from(rel).ok().filter(|&i| i < self.count)
+    }
+
+    /// Queues a message of `len` bytes (not zero) and returns its
+    /// identifier; `invalidate` is a remote token for Send-with-Invalidate
+    /// on its last fragment (§3.1.4.2).
+    pub fn push(&mut self, len: u32, invalidate: Option<u32>) -> Result<MessageId, SendError> {
+        if len == 0 {
+            return Err(SendError::EmptyMessage);
+        }
+        if self.count >= self.capacity {
             return Err(SendError::QueueFull);
         }
-        let id = self.next_id;
+        let id = self.head_id.wrapping_add(u64::from(self.count));
         let slot = self.slot(self.count);
         let entry = self.entries.get_mut(slot).ok_or(SendError::QueueFull)?;
         *entry = SendEntry {
-            id,
             len,
-            sent: 0,
+            invalidate: invalidate.unwrap_or(0),
             in_flight: 0,
+            flags: if invalidate.is_some() {
+                HAS_INVALIDATE
+            } else {
+                0
+            },
         };
         self.count = self.count.saturating_add(1);
-        self.next_id = self.next_id.wrapping_add(1).max(1);
         Ok(MessageId(id))
     }
 
-    /// Returns the index of the first message with bytes left to send.
-    fn current_index(&self) -> Option<usize> {
-        (0..self.count)
-            .map(|i| self.slot(i))
-            .find(|&s| matches!(self.entries.get(s), Some(e) if e.sent < e.len))
+    /// Moves `current` past cancelled messages.
+    fn skip_cancelled(&mut self) {
+        while self.sent == 0 && self.entry(self.current).is_some_and(|e| e.len == 0) {
+            self.current = self.current.saturating_add(1);
+        }
     }
 
     /// Returns true if a message is partially sent: then nothing but its
     /// next fragment may be sent.
-    pub fn mid_message(&self) -> bool {
-        self.current_index()
-            .and_then(|s| self.entries.get(s))
-            .is_some_and(|e| e.sent > 0)
+    pub const fn mid_message(&self) -> bool {
+        self.sent > 0
+    }
+
+    /// Returns where the next fragment starts, if some message has bytes
+    /// left to send.
+    pub fn next_fragment_start(&self) -> Option<NextFragment> {
+        let e = self.entry(self.current)?;
+        Some(NextFragment {
+            message: MessageId(self.head_id.wrapping_add(u64::from(self.current))),
+            offset: self.sent,
+            left: e.len.saturating_sub(self.sent),
+        })
     }
 
     /// Returns the next fragment to send and its message, without taking it.
     pub fn peek_fragment(&self, max_payload: u32) -> Option<(MessageId, Fragment)> {
-        let e = self.entries.get(self.current_index()?)?;
-        next_fragment(e.len, e.sent, max_payload).map(|f| (MessageId(e.id), f))
+        let next = self.next_fragment_start()?;
+        let e = self.entry(self.current)?;
+        next_fragment(e.len, self.sent, max_payload).map(|f| (next.message, f))
+    }
+
+    /// Returns the remote token to invalidate with `fragment`: only the last
+    /// fragment of a message carries it (known bug 22).
+    pub fn invalidate_for(&self, fragment: &Fragment) -> Option<u32> {
+        let e = self.entry(self.current)?;
+        (fragment.remaining == 0 && e.flags & HAS_INVALIDATE != 0).then_some(e.invalidate)
     }
 
     /// Records that the fragment returned by `peek_fragment` was posted.
     pub fn commit_fragment(&mut self, fragment: &Fragment) {
-        if let Some(s) = self.current_index() {
-            if let Some(e) = self.entries.get_mut(s) {
-                e.sent = e.sent.saturating_add(fragment.length);
-                e.in_flight = e.in_flight.saturating_add(1);
-            }
+        let current = self.current;
+        let sent = self.sent.saturating_add(fragment.length);
+        let Some(e) = self.entry_mut(current) else {
+            return;
+        };
+        e.in_flight = e.in_flight.saturating_add(1);
+        if sent >= e.len {
+            self.current = current.saturating_add(1);
+            self.sent = 0;
+            self.skip_cancelled();
+        } else {
+            self.sent = sent;
         }
     }
 
     /// Records a completed send of a fragment of message `id`; returns false
     /// if no such fragment is in flight.
     pub fn on_complete(&mut self, id: MessageId) -> bool {
-        for i in 0..self.count {
-            let s = self.slot(i);
-            if let Some(e) = self.entries.get_mut(s) {
-                if e.id == id.0 && e.in_flight > 0 {
-                    e.in_flight = e.in_flight.saturating_sub(1);
-                    return true;
-                }
+        let Some(i) = self.position(id) else {
+            return false;
+        };
+        match self.entry_mut(i) {
+            Some(e) if e.in_flight > 0 => {
+                e.in_flight = e.in_flight.saturating_sub(1);
+                true
             }
+            _ => false,
         }
-        false
+    }
+
+    /// Cancels message `id` if none of its fragments was handed out yet.
+    pub fn cancel(&mut self, id: MessageId) -> Result<(), CancelError> {
+        let i = self.position(id).ok_or(CancelError::Unknown)?;
+        let started = i < self.current || (i == self.current && self.sent > 0);
+        let e = self.entry_mut(i).ok_or(CancelError::Unknown)?;
+        if e.len == 0 {
+            return Err(CancelError::Unknown);
+        }
+        if started {
+            return Err(CancelError::Started);
+        }
+        *e = SendEntry::default();
+        self.skip_cancelled();
+        Ok(())
     }
 
     /// Removes the oldest message if all its fragments were sent and
-    /// completed, and returns its identifier.
+    /// completed, and returns its identifier; cancelled messages at the head
+    /// are dropped on the way.
     pub fn pop_done(&mut self) -> Option<MessageId> {
-        if self.count == 0 {
-            return None;
+        loop {
+            let e = *self.entry(0)?;
+            let cancelled = e.len == 0;
+            if !cancelled && (self.current == 0 || e.in_flight > 0) {
+                return None;
+            }
+            let id = self.head_id;
+            self.head = u16::try_from(self.slot(1)).unwrap_or(0);
+            self.count = self.count.saturating_sub(1);
+            self.head_id = self.head_id.wrapping_add(1);
+            self.current = self.current.saturating_sub(1);
+            if !cancelled {
+                return Some(MessageId(id));
+            }
         }
-        let e = *self.entries.get(self.head)?;
-        if !e.done() {
-            return None;
-        }
-        self.head = self.slot(1);
-        self.count = self.count.saturating_sub(1);
-        Some(MessageId(e.id))
     }
 
     /// Returns true if some message still has bytes to send.
     pub fn has_unsent(&self) -> bool {
-        self.current_index().is_some()
+        self.current < self.count
     }
 }
 
@@ -391,9 +500,9 @@ mod tests {
 
     #[test]
     fn queue_order_and_completion() {
-        let mut q = SendQueue::new();
-        let a = q.push(3000).unwrap();
-        let b = q.push(10).unwrap();
+        let mut q = SendQueue::new(16);
+        let a = q.push(3000, None).unwrap();
+        let b = q.push(10, None).unwrap();
         assert_eq!(q.len(), 2);
         assert!(!q.mid_message());
         let (id, f) = q.peek_fragment(1340).unwrap();
@@ -418,13 +527,89 @@ mod tests {
         assert!(q.has_unsent());
     }
 
+    /// The queue holds the configured depth, not a fixed 16, and at most
+    /// [`MAX_SEND_QUEUE_DEPTH`].
     #[test]
     fn queue_full() {
-        let mut q = SendQueue::new();
-        for _ in 0..SEND_QUEUE_LEN {
-            q.push(1).unwrap();
+        for depth in [1u16, 16, 200, 255, 1000] {
+            let mut q = SendQueue::new(depth);
+            for _ in 0..depth.min(MAX_SEND_QUEUE_DEPTH) {
+                q.push(1, None).unwrap();
+            }
+            assert_eq!(q.push(1, None), Err(SendError::QueueFull));
+            assert_eq!(q.len(), usize::from(depth.min(MAX_SEND_QUEUE_DEPTH)));
+            assert!(!q.is_empty());
         }
-        assert_eq!(q.push(1), Err(SendError::QueueFull));
-        assert!(!q.is_empty());
+        assert_eq!(
+            SendQueue::new(4).push(0, None),
+            Err(SendError::EmptyMessage)
+        );
+    }
+
+    /// A message can be cancelled until its first fragment is handed out;
+    /// after that it goes out whole.
+    #[test]
+    fn cancel_before_first_fragment_only() {
+        let mut q = SendQueue::new(8);
+        let a = q.push(3000, None).unwrap();
+        let b = q.push(10, None).unwrap();
+        let c = q.push(20, None).unwrap();
+        let (_, f) = q.peek_fragment(1340).unwrap();
+        q.commit_fragment(&f);
+        assert_eq!(q.cancel(a), Err(CancelError::Started));
+        assert_eq!(q.cancel(b), Ok(()));
+        assert_eq!(q.cancel(b), Err(CancelError::Unknown));
+        assert_eq!(q.cancel(MessageId(99)), Err(CancelError::Unknown));
+        // The rest of a, then c: b's bytes never go out.
+        let mut sent = std::vec::Vec::new();
+        while let Some((id, f)) = q.peek_fragment(1340) {
+            q.commit_fragment(&f);
+            sent.push((id, f.length));
+        }
+        assert_eq!(sent, [(a, 1340), (a, 320), (c, 20)]);
+        assert_eq!(q.cancel(c), Err(CancelError::Started));
+        for _ in 0..3 {
+            assert!(q.on_complete(a));
+        }
+        assert!(!q.on_complete(b));
+        assert!(q.on_complete(c));
+        assert_eq!(q.pop_done(), Some(a));
+        // The cancelled message is dropped silently on the way to c.
+        assert_eq!(q.pop_done(), Some(c));
+        assert!(q.is_empty());
+        // Identifiers are never reused.
+        assert_eq!(q.push(1, None), Ok(MessageId(4)));
+    }
+
+    /// Known bug 22: the remote token rides on the last fragment only.
+    #[test]
+    fn invalidate_on_last_fragment() {
+        let mut q = SendQueue::new(4);
+        q.push(3000, Some(0xabcd)).unwrap();
+        q.push(10, None).unwrap();
+        let mut tokens = std::vec::Vec::new();
+        while let Some((_, f)) = q.peek_fragment(1340) {
+            tokens.push(q.invalidate_for(&f));
+            q.commit_fragment(&f);
+        }
+        assert_eq!(tokens, [None, None, Some(0xabcd), None]);
+    }
+
+    /// A shorter fragment than the maximum is taken when asked for.
+    #[test]
+    fn caller_sized_fragments() {
+        let mut q = SendQueue::new(4);
+        let a = q.push(1000, None).unwrap();
+        let (_, f) = q.peek_fragment(300).unwrap();
+        q.commit_fragment(&f);
+        assert_eq!(
+            q.next_fragment_start(),
+            Some(NextFragment {
+                message: a,
+                offset: 300,
+                left: 700
+            })
+        );
+        assert_eq!(q.peek_fragment(0), None);
     }
 }

@@ -86,41 +86,39 @@ pub struct Registration {
 }
 
 /// Checks the segments and returns the total length.
-fn check_segments(segments: &[Segment], page_mask: u64) -> Result<u64, MrError> {
+fn check_segments(segments: &[Segment]) -> Result<u64, MrError> {
     if segments.is_empty() {
         return Err(MrError::NoSegments);
     }
     let mut total: u64 = 0;
-    let mut prev_end: Option<u64> = None;
     for (index, s) in (0u32..).zip(segments) {
         if s.len == 0 {
             return Err(MrError::ZeroLengthSegment { index });
         }
-        let end = s
-            .addr
+        s.addr
             .checked_add(u64::from(s.len))
             .ok_or(MrError::SegmentOverflow { index })?;
-        if let Some(pe) = prev_end {
-            let contiguous = pe == s.addr;
-            let aligned = pe & page_mask == 0 && s.addr & page_mask == 0;
-            if !contiguous && !aligned {
-                return Err(MrError::Gap { index });
-            }
-        }
-        prev_end = Some(end);
         total = total.saturating_add(u64::from(s.len));
     }
     Ok(total)
+}
+
+/// Returns true if an FRMR can map a segment ending at `prev_end` followed
+/// by one starting at `addr`: they are contiguous, or meet on page
+/// boundaries (an MR's page list has no holes inside a page).
+const fn joinable(prev_end: u64, addr: u64, page_mask: u64) -> bool {
+    prev_end == addr || (prev_end & page_mask == 0 && addr & page_mask == 0)
 }
 
 /// Plans the fast-registration memory regions of an I/O.
 ///
 /// Inside one MR every segment but the first must start on a page boundary
 /// and every segment but the last must end on one, unless the two segments
-/// are contiguous. An I/O that breaks this is refused with
-/// [`MrError::Gap`]. A region is closed when it reaches
-/// `max_fast_reg_page_list_len` pages, and the next one starts at the page
-/// boundary. The total must not exceed `max_read_write_size`. Returns the
+/// are contiguous. Where two segments do not meet that way (a gap), the
+/// region is closed and another starts at the second segment, so the I/O
+/// gets one more buffer descriptor instead of being refused. A region is
+/// also closed when it reaches `max_fast_reg_page_list_len` pages, and the
+/// next one starts at the page boundary. The total must not exceed `max_read_write_size`. Returns the
 /// number of entries written to `out`.
 pub fn plan_registration(
     segments: &[Segment],
@@ -130,7 +128,7 @@ pub fn plan_registration(
 ) -> Result<usize, MrError> {
     let shift = limits.check()?;
     let page_mask = u64::from(limits.page_size).saturating_sub(1);
-    let total = check_segments(segments, page_mask)?;
+    let total = check_segments(segments)?;
     if total > u64::from(max_read_write_size) {
         return Err(MrError::TooLarge {
             len: total,
@@ -147,6 +145,14 @@ pub fn plan_registration(
     let mut prev_end: u64 = 0;
 
     for (index, seg) in (0u32..).zip(segments) {
+        if current.is_some() && !joinable(prev_end, seg.addr, page_mask) {
+            let done = current.take().unwrap_or_default();
+            let slot = out
+                .get_mut(count)
+                .ok_or(MrError::TooManyMrs { max: max_mrs })?;
+            *slot = done;
+            count = count.saturating_add(1);
+        }
         let mut off: u32 = 0;
         while off < seg.len {
             let addr = seg.addr.saturating_add(u64::from(off));
@@ -444,9 +450,10 @@ mod tests {
         assert_eq!(v.iter().map(|s| s.length).sum::<u32>(), 5 * 4096);
     }
 
-    /// Unaligned first and last segments are fine; interior gaps are not.
+    /// Unaligned first and last segments share one MR; a gap inside the
+    /// I/O starts another MR (another buffer descriptor) instead of failing.
     #[test]
-    fn gaps() {
+    fn gap_starts_another_descriptor() {
         let ok = [
             Segment {
                 addr: 0x1100,
@@ -462,7 +469,8 @@ mod tests {
             },
         ];
         assert_eq!(plan(&ok, &LIMITS, 1 << 20).unwrap().len(), 1);
-        let bad = [
+        // Ends mid-page, then a segment elsewhere: two regions.
+        let gap = [
             Segment {
                 addr: 0x1100,
                 len: 0x100,
@@ -472,8 +480,16 @@ mod tests {
                 len: 0x1000,
             },
         ];
-        assert_eq!(plan(&bad, &LIMITS, 1 << 20), Err(MrError::Gap { index: 1 }));
-        let bad2 = [
+        let v = plan(&gap, &LIMITS, 1 << 20).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(
+            (v[0].first_segment, v[0].last_segment, v[0].length),
+            (0, 0, 0x100)
+        );
+        assert_eq!((v[1].first_segment, v[1].first_offset), (1, 0));
+        assert_eq!((v[1].length, v[1].page_count), (0x1000, 1));
+        // Starts mid-page after a page-aligned end: two regions too.
+        let gap2 = [
             Segment {
                 addr: 0x1000,
                 len: 0x1000,
@@ -482,10 +498,21 @@ mod tests {
                 addr: 0x5010,
                 len: 0x1000,
             },
+            Segment {
+                addr: 0x6010,
+                len: 0x10,
+            },
         ];
+        let v = plan(&gap2, &LIMITS, 1 << 20).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!((v[1].first_segment, v[1].last_segment), (1, 2));
+        assert_eq!(v[1].length, 0x1010);
+        assert_eq!(v[1].page_count, 2);
+        // No room for the second region.
+        let mut one = [MrSpan::default(); 1];
         assert_eq!(
-            plan(&bad2, &LIMITS, 1 << 20),
-            Err(MrError::Gap { index: 1 })
+            plan_registration(&gap, &LIMITS, 1 << 20, &mut one),
+            Err(MrError::TooManyMrs { max: 1 })
         );
     }
 

@@ -7,11 +7,12 @@
 //! to the [`NegotiatedParams`] of the connection; the engine calls them and
 //! keeps the state.
 
-use super::config::{Config, Role};
+use super::config::{Config, Consumer, Role};
 use super::error::DecodeError;
+use super::fragment::max_fragment_payload;
 use super::wire::{
     NegotiateRequest, NegotiateRequestRepr, NegotiateResponse, NegotiateResponseRepr,
-    MIN_RECEIVE_SIZE, SMBD_VERSION_1, STATUS_SUCCESS,
+    MIN_FRAGMENTED_SIZE, MIN_RECEIVE_SIZE, SMBD_VERSION_1, STATUS_SUCCESS,
 };
 
 /// The connection parameters both ends agreed on.
@@ -55,6 +56,25 @@ fn negotiated_receive_size(own: u32, peer_preferred_send: u32) -> u32 {
     own.min(peer_preferred_send).max(MIN_RECEIVE_SIZE)
 }
 
+/// Returns the MaxFragmentedSize a server announces (§3.1.5.3). A
+/// whole-message consumer keeps a message's buffers until it is complete,
+/// so when the client sends fragments shorter than our buffers (its
+/// PreferredSendSize) the announced size shrinks to what the buffers hold,
+/// down to the protocol minimum (known bug 10).
+fn fragmented_recv_size(config: &Config, max_receive_size: u32) -> u32 {
+    match config.consumer {
+        Consumer::Streaming => config.max_fragmented_recv_size,
+        Consumer::WholeMessage => {
+            let fits = u32::from(config.receive_credit_max)
+                .saturating_mul(max_fragment_payload(max_receive_size));
+            config
+                .max_fragmented_recv_size
+                .min(fits)
+                .max(MIN_FRAGMENTED_SIZE)
+        }
+    }
+}
+
 /// Processes a negotiate request on the server (§3.1.5.6).
 ///
 /// `DecodeError::UnsupportedVersion` means the server must answer with a
@@ -62,12 +82,14 @@ fn negotiated_receive_size(own: u32, peer_preferred_send: u32) -> u32 {
 /// the connection is dropped without an answer.
 pub fn process_request(config: &Config, bytes: &[u8]) -> Result<NegotiatedParams, DecodeError> {
     let req = NegotiateRequestRepr::parse(&NegotiateRequest::new_checked(bytes)?)?;
+    let max_receive_size =
+        negotiated_receive_size(config.max_receive_size, req.preferred_send_size);
     Ok(NegotiatedParams {
         role: Role::Server,
         max_send_size: config.max_send_size.min(req.max_receive_size),
-        max_receive_size: negotiated_receive_size(config.max_receive_size, req.preferred_send_size),
+        max_receive_size,
         max_fragmented_send_size: req.max_fragmented_size,
-        max_fragmented_recv_size: config.max_fragmented_recv_size,
+        max_fragmented_recv_size: fragmented_recv_size(config, max_receive_size),
         max_read_write_size: config.max_read_write_size,
         initial_send_credits: 0,
         receive_credit_target: req.credits_requested,
@@ -197,6 +219,30 @@ mod tests {
         assert_eq!(cp.max_send_size, 1364);
         assert_eq!(cp.max_receive_size, 1364);
         assert_eq!(cp.max_read_write_size, 1_048_576);
+    }
+
+    /// Known bug 10: a whole-message server facing a client that sends
+    /// short fragments announces a MaxFragmentedSize its buffers can hold.
+    #[test]
+    fn whole_message_server_shrinks_fragmented_size() {
+        let mut r = build_request(&Config::default_client());
+        r.preferred_send_size = 1024;
+        let server = Config::default_server();
+        let sp = process_request(&server, &emit_req(&r)).unwrap();
+        // 255 buffers of 1000 payload bytes.
+        assert_eq!(sp.max_fragmented_recv_size, 173_910);
+        let small = Config {
+            receive_credit_max: 150,
+            ..server
+        };
+        let sp = process_request(&small, &emit_req(&r)).unwrap();
+        assert_eq!(sp.max_fragmented_recv_size, 150_000);
+        let streaming = Config {
+            consumer: Consumer::Streaming,
+            ..small
+        };
+        let sp = process_request(&streaming, &emit_req(&r)).unwrap();
+        assert_eq!(sp.max_fragmented_recv_size, 173_910);
     }
 
     /// §3.1.5.6: a peer PreferredSendSize below 128 is floored at 128.

@@ -16,8 +16,12 @@ pub struct Stats {
     pub receive_credits: u16,
     /// The credits the peer asks us to keep granted.
     pub receive_credit_target: u16,
-    /// The receives currently posted.
+    /// The receives currently posted (reported by the transport).
     pub posted_receives: u16,
+    /// The receives asked for and not yet reported posted or failed.
+    pub requested_receives: u16,
+    /// The RDMA read/write credits held by work in flight.
+    pub rdma_credits_held: u16,
     /// The receive buffers held by the upper layer.
     pub parked_receives: u16,
     /// The sends posted and not yet completed.
@@ -49,12 +53,14 @@ pub struct Stats {
     pub credits_granted: u64,
     /// Credits the peer granted to us in total.
     pub credits_received: u64,
-    /// Receives the transport was asked to post in total.
+    /// Receives the transport reported posted in total.
     pub receives_posted: u64,
     /// Times a send had to wait for a credit.
     pub send_blocked_no_credit: u64,
     /// Upper-layer sends that were refused.
     pub sends_rejected: u64,
+    /// Queued upper-layer messages cancelled before they left.
+    pub messages_cancelled: u64,
 
     /// Connections dropped because a message broke a wire-format rule.
     pub decode_errors: u64,

@@ -11,7 +11,7 @@
 mod common;
 
 use common::{run, Dir, Pair, Rng, Scenario};
-use smbdirect::{Config, DisconnectReason, Instant, TransmitKind};
+use smbdirect::{Config, Consumer, DisconnectReason, Instant, TransmitKind};
 
 /// The number of random seeds `random_pairs` runs.
 const SEEDS: u64 = 200;
@@ -45,10 +45,25 @@ fn random_pairs() {
     let mut fragments = 0;
     for seed in 0..SEEDS {
         let mut rng = Rng::new(seed ^ 0x5eed);
+        let mut client = random_config(&mut rng, Config::default_client());
+        let mut server = random_config(&mut rng, Config::default_server());
+        // A whole-message consumer only where its buffers hold a largest
+        // message in the peer's fragments; streaming elsewhere.
+        let fits = |a: &Config, b: &Config| {
+            let payload = a.max_receive_size.min(b.max_send_size) - 24;
+            u32::from(a.receive_credit_max) * payload >= a.max_fragmented_recv_size
+        };
+        let (c, s) = (client, server);
+        if !fits(&c, &s) {
+            client.consumer = Consumer::Streaming;
+        }
+        if !fits(&s, &c) {
+            server.consumer = Consumer::Streaming;
+        }
         let s = Scenario {
             seed,
-            client: random_config(&mut rng, Config::default_client()),
-            server: random_config(&mut rng, Config::default_server()),
+            client,
+            server,
             messages_each_way: 12 + rng.below(12) as usize,
             max_message: u32::MAX,
             consume_percent: 10 + rng.below(90),
@@ -205,6 +220,7 @@ fn keepalive_during_fragmentation() {
         max_receive_size: 65_560,
         keepalive_interval_ms: 1,
         keepalive_timeout_ms: 1_000_000,
+        consumer: Consumer::Streaming,
         ..Config::default_client()
     };
     let mut p = Pair::new(cfg, cfg);

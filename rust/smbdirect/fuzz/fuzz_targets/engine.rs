@@ -17,6 +17,9 @@ fn drain(e: &mut Engine, tokens: &mut Vec<SendToken>, _parked: &mut u16) {
                 assert!(t.header().len() <= 32);
                 tokens.push(t.token);
             }
+            Some(Action::PostReceives(n)) => {
+                let _ = e.on_receives_posted(Instant(0), n);
+            }
             Some(_) => {}
         }
     }
@@ -37,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
         keepalive_interval_ms: 100,
         keepalive_timeout_ms: 100,
         negotiate_timeout_ms: 100,
+        consumer: smbdirect::Consumer::Streaming,
         ..Config::default_for(role)
     };
     let Ok(mut e) = Engine::new(role, cfg, Instant(0)) else {

@@ -135,6 +135,8 @@ impl BufferDescriptorV1Repr {
 pub struct DescriptorList<'a> {
     bytes: &'a [u8],
     total: u64,
+    /// The length of the last descriptor used, after clamping.
+    last_len: u32,
 }
 
 impl<'a> DescriptorList<'a> {
@@ -142,8 +144,11 @@ impl<'a> DescriptorList<'a> {
     ///
     /// It is refused if it is empty, not a multiple of 16 bytes, holds more
     /// than `max_descriptors` entries, holds a zero-length descriptor or one
-    /// whose Offset + Length overflows, or if the lengths do not add up to
-    /// exactly `expected_len` (the I/O length of the request).
+    /// whose Offset + Length overflows, or if the lengths add up to less than
+    /// `expected_len` (the I/O length of the request). Descriptors adding up
+    /// to more are clamped as ksmbd's `smb_direct_rdma_xmit` does: the list
+    /// ends with the descriptor that reaches `expected_len`, shortened to
+    /// end there, and the descriptors after it are not used.
     pub fn parse(
         bytes: &'a [u8],
         expected_len: u64,
@@ -164,25 +169,37 @@ impl<'a> DescriptorList<'a> {
             });
         }
         let mut total: u64 = 0;
+        let mut used: Option<(usize, u32)> = None;
         for (index, chunk) in (0u32..).zip(bytes.chunks_exact(field::LEN)) {
             let d =
                 BufferDescriptorV1Repr::parse_at(&BufferDescriptorV1::new_unchecked(chunk), index)?;
+            if used.is_none() {
+                let left = expected_len.saturating_sub(total);
+                if u64::from(d.length) >= left {
+                    let n = usize::try_from(index)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(1);
+                    // `left` <= d.length, so it fits in 32 bits.
+                    used = Some((n, u32::try_from(left).unwrap_or(d.length)));
+                }
+            }
             // At most 2^32 entries of less than 2^32 bytes each: no overflow.
             total = total.saturating_add(u64::from(d.length));
         }
-        if total < expected_len {
+        let Some((used, last_len)) = used.filter(|&(_, last)| last > 0) else {
             return Err(DecodeError::DescriptorsTooShort {
                 total,
                 expected: expected_len,
             });
-        }
-        if total > expected_len {
-            return Err(DecodeError::DescriptorsTooLong {
-                total,
-                expected: expected_len,
-            });
-        }
-        Ok(DescriptorList { bytes, total })
+        };
+        let bytes = bytes
+            .get(..used.saturating_mul(field::LEN))
+            .unwrap_or(bytes);
+        Ok(DescriptorList {
+            bytes,
+            total: expected_len,
+            last_len,
+        })
     }
 
     /// Returns the number of descriptors.
@@ -195,33 +212,28 @@ impl<'a> DescriptorList<'a> {
         self.bytes.is_empty()
     }
 
-    /// Returns the sum of the descriptor lengths.
+    /// Returns the sum of the descriptor lengths used, the I/O length.
     pub fn total_len(&self) -> u64 {
         self.total
     }
 
-    /// Returns the descriptor at `index`, if any.
+    /// Returns the descriptor at `index`, if any, the last one clamped.
     pub fn get(&self, index: usize) -> Option<BufferDescriptorV1Repr> {
         let start = index.checked_mul(field::LEN)?;
         let chunk = self.bytes.get(start..start.checked_add(field::LEN)?)?;
         let p = BufferDescriptorV1::new_unchecked(chunk);
+        let last = start.checked_add(field::LEN)? == self.bytes.len();
         Some(BufferDescriptorV1Repr {
             offset: p.offset(),
             token: p.token(),
-            length: p.length(),
+            length: if last { self.last_len } else { p.length() },
         })
     }
 
-    /// Iterates over the descriptors.
+    /// Iterates over the descriptors used, the last one clamped.
     pub fn iter(&self) -> impl Iterator<Item = BufferDescriptorV1Repr> + 'a {
-        self.bytes.chunks_exact(field::LEN).map(|chunk| {
-            let p = BufferDescriptorV1::new_unchecked(chunk);
-            BufferDescriptorV1Repr {
-                offset: p.offset(),
-                token: p.token(),
-                length: p.length(),
-            }
-        })
+        let list = *self;
+        (0..self.len()).filter_map(move |i| list.get(i))
     }
 }
 
@@ -326,7 +338,7 @@ mod tests {
         );
     }
 
-    /// Known bug 3: lengths summing to less (or more) than the request.
+    /// Known bug 3: lengths summing to less than the request are refused.
     #[test]
     fn total_mismatch() {
         let b = list(&[(0x1000, 1, 100), (0x9000, 2, 200)]);
@@ -337,12 +349,9 @@ mod tests {
                 expected: 301
             }
         );
-        assert_eq!(
-            DescriptorList::parse(&b, 299, 4).unwrap_err(),
-            DecodeError::DescriptorsTooLong {
-                total: 300,
-                expected: 299
-            }
-        );
+        // Longer than the I/O: clamped as ksmbd does.
+        let l = DescriptorList::parse(&b, 299, 4).unwrap();
+        assert_eq!((l.len(), l.total_len()), (2, 299));
+        assert_eq!(l.get(1).unwrap().length, 199);
     }
 }

@@ -156,18 +156,15 @@ pub struct DataTransferRepr {
 impl DataTransferRepr {
     /// Parses a received message and applies the checks of §3.1.5.8.
     ///
-    /// `packet` must wrap exactly the received bytes, and
-    /// `max_fragmented_size` is our Connection.MaxFragmentedRecvSize. The
-    /// checks are: at least 20 bytes, CreditsRequested >= 1, DataOffset
-    /// 8-byte aligned, a payload that starts after the header and ends
-    /// inside the message (without 32-bit overflow), DataLength +
-    /// RemainingDataLength within `max_fragmented_size` (without overflow),
-    /// and no RemainingDataLength without payload. Reserved and unknown
-    /// flag bits are ignored, as §2.2.3 requires of a receiver.
-    pub fn parse<T: AsRef<[u8]>>(
-        packet: &DataTransfer<T>,
-        max_fragmented_size: u32,
-    ) -> Result<Self, DecodeError> {
+    /// `packet` must wrap exactly the received bytes. The checks are the
+    /// per-message ones: at least 20 bytes, CreditsRequested >= 1,
+    /// DataOffset 8-byte aligned, a payload that starts after the header and
+    /// ends inside the message (without 32-bit overflow), and no
+    /// RemainingDataLength without payload. Reserved and unknown flag bits
+    /// are ignored, as §2.2.3 requires of a receiver. DataLength +
+    /// RemainingDataLength against Connection.MaxFragmentedRecvSize is a
+    /// rule of the connection: the engine checks it (`Engine::on_recv`).
+    pub fn parse<T: AsRef<[u8]>>(packet: &DataTransfer<T>) -> Result<Self, DecodeError> {
         packet.check_len()?;
         let received = u32::try_from(packet.buffer.as_ref().len()).unwrap_or(u32::MAX);
         let repr = DataTransferRepr {
@@ -208,13 +205,7 @@ impl DataTransferRepr {
         if end > received {
             return Err(DecodeError::DataOutOfBounds { end, received });
         }
-        match repr.data_length.checked_add(repr.remaining_data_length) {
-            Some(total) if total <= max_fragmented_size => Ok(repr),
-            total => Err(DecodeError::FragmentTooLarge {
-                total: total.unwrap_or(u32::MAX),
-                max: max_fragmented_size,
-            }),
-        }
+        Ok(repr)
     }
 
     /// Returns true if the sender asked for a prompt reply.
@@ -285,7 +276,7 @@ mod tests {
     }
 
     fn parse(b: &[u8]) -> Result<DataTransferRepr, DecodeError> {
-        DataTransferRepr::parse(&DataTransfer::new_unchecked(b), MAX_FRAG)
+        DataTransferRepr::parse(&DataTransfer::new_unchecked(b))
     }
 
     /// §2.2.3: field layout of a message with payload at offset 24.
@@ -404,28 +395,16 @@ mod tests {
         ));
     }
 
-    /// §3.1.5.8: DataLength + RemainingDataLength must not exceed the maximum
-    /// fragmented size, nor wrap around.
+    /// §3.1.5.8's DataLength + RemainingDataLength bound is the
+    /// connection's MaxFragmentedRecvSize, checked by the engine
+    /// (`remaining_plus_length_over_max_refused` in tests/regressions.rs):
+    /// the parser judges the message alone, even when the sum wraps.
     #[test]
-    fn remaining_plus_length_over_max_refused() {
+    fn fragmented_size_left_to_the_engine() {
         let b = msg(1, MAX_FRAG - 3, 24, 4, 28);
-        assert_eq!(
-            parse(&b),
-            Err(DecodeError::FragmentTooLarge {
-                total: MAX_FRAG + 1,
-                max: MAX_FRAG
-            })
-        );
-        let b = msg(1, MAX_FRAG - 4, 24, 4, 28);
         assert!(parse(&b).is_ok());
         let b = msg(1, u32::MAX, 24, 4, 28);
-        assert_eq!(
-            parse(&b),
-            Err(DecodeError::FragmentTooLarge {
-                total: u32::MAX,
-                max: MAX_FRAG
-            })
-        );
+        assert_eq!(parse(&b).unwrap().remaining_data_length, u32::MAX);
     }
 
     /// §3.1.5.1: an empty message has RemainingDataLength 0.
