@@ -195,8 +195,11 @@ impl Config {
             return Err(ConfigError::SendQueueDepthTooLarge);
         }
         if let Consumer::WholeMessage = self.consumer {
+            // One buffer more than the message fills: the reserve receive
+            // that lets a last send credit carry a grant while the rest
+            // hold a partial message (without it two such ends stall).
             let needed = self.buffers_for_message();
-            if needed > self.receive_credit_max as u32 {
+            if needed >= self.receive_credit_max as u32 {
                 return Err(ConfigError::ReassemblyExhaustion {
                     needed,
                     buffers: self.receive_credit_max,
@@ -246,12 +249,20 @@ impl Config {
         if dev.max_send_sge == 0 || dev.max_recv_sge == 0 {
             return Err(ConfigError::TooFewSge);
         }
-        let mr_bytes =
-            u64::from(dev.max_fast_reg_page_list_len).saturating_mul(u64::from(dev.page_size));
-        if u64::from(self.max_read_write_size) > mr_bytes {
-            return Err(ConfigError::ReadWriteTooLarge { max: mr_bytes });
+        let rw_bytes = self.rw_bytes(dev);
+        if u64::from(self.max_read_write_size) > rw_bytes {
+            return Err(ConfigError::ReadWriteTooLarge { max: rw_bytes });
         }
         Ok(())
+    }
+
+    /// Returns the bytes one transfer can register: one MR per I/O on a
+    /// client (as cifs), one per RDMA read/write credit on a server (as
+    /// ksmbd's rdma_rw contexts).
+    fn rw_bytes(&self, dev: &DeviceCaps) -> u64 {
+        u64::from(dev.max_fast_reg_page_list_len)
+            .saturating_mul(u64::from(dev.page_size))
+            .saturating_mul(u64::from(self.rdma_credit_max.max(1)))
     }
 
     /// Lowers the queue depths, credits and sizes that exceed the device, as
@@ -268,14 +279,12 @@ impl Config {
             .send_queue_depth
             .min(per_queue.saturating_sub(c.rdma_credit_max));
         c.send_credit_target = c.send_credit_target.min(c.receive_credit_max);
-        let mr_bytes =
-            u64::from(dev.max_fast_reg_page_list_len).saturating_mul(u64::from(dev.page_size));
         c.max_read_write_size = c
             .max_read_write_size
-            .min(u32::try_from(mr_bytes).unwrap_or(u32::MAX));
+            .min(u32::try_from(c.rw_bytes(dev)).unwrap_or(u32::MAX));
         if let Consumer::WholeMessage = c.consumer {
             // Fewer buffers hold less: shrink the largest message to fit.
-            let fits = u32::from(c.receive_credit_max)
+            let fits = u32::from(c.receive_credit_max.saturating_sub(1))
                 .saturating_mul(max_fragment_payload(c.max_receive_size));
             c.max_fragmented_recv_size = c
                 .max_fragmented_recv_size

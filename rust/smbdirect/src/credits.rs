@@ -271,11 +271,15 @@ impl Credits {
 
     /// Returns true if a credit-only message is worth sending: the peer has
     /// no credit left and we have a posted receive to grant, or the peer is
-    /// below half its target and we can grant without touching the reserve.
+    /// below half its target and we can grant at least two without touching
+    /// the reserve. Two, because the message itself uses one of the peer's
+    /// receives: a grant of one would leave both ends where they were, and
+    /// their credit-only messages could answer each other forever (the
+    /// simulator found this once reposts counted only when reported).
     pub fn wants_credit_message(&self) -> bool {
         let ungranted = self.ungranted();
         (self.receive_credits == 0 && ungranted > 0)
-            || (self.receive_credits < self.effective_target() / 2 && ungranted > 1)
+            || (self.receive_credits < self.effective_target() / 2 && ungranted > 2)
     }
 
     /// Spends one send credit on an outgoing message and returns the

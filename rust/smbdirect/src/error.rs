@@ -280,7 +280,8 @@ pub enum ConfigError {
     SendQueueDepthTooLarge,
     /// A consumer that keeps a message's buffers until it is complete
     /// cannot reassemble a `max_fragmented_recv_size` message in
-    /// `receive_credit_max` buffers of `max_receive_size - 24` payload bytes:
+    /// `receive_credit_max - 1` buffers of `max_receive_size - 24` payload
+    /// bytes (one stays the reserve receive):
     /// every buffer would end up parked and no credit could be granted
     /// (known bug 10).
     ReassemblyExhaustion {

@@ -65,7 +65,7 @@ fn fragmented_recv_size(config: &Config, max_receive_size: u32) -> u32 {
     match config.consumer {
         Consumer::Streaming => config.max_fragmented_recv_size,
         Consumer::WholeMessage => {
-            let fits = u32::from(config.receive_credit_max)
+            let fits = u32::from(config.receive_credit_max.saturating_sub(1))
                 .saturating_mul(max_fragment_payload(max_receive_size));
             config
                 .max_fragmented_recv_size
@@ -229,10 +229,10 @@ mod tests {
         r.preferred_send_size = 1024;
         let server = Config::default_server();
         let sp = process_request(&server, &emit_req(&r)).unwrap();
-        // 255 buffers of 1000 payload bytes.
+        // 254 buffers of 1000 payload bytes, one kept in reserve.
         assert_eq!(sp.max_fragmented_recv_size, 173_910);
         let small = Config {
-            receive_credit_max: 150,
+            receive_credit_max: 151,
             ..server
         };
         let sp = process_request(&small, &emit_req(&r)).unwrap();

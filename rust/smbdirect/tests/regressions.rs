@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{run, Dir, Pair, Scenario};
+use common::{run, run_with, try_run, Dir, Granting, Options, Pair, Scenario, SgeModel};
 use smbdirect::wire::{
     DataTransfer, DataTransferRepr, NegotiateRequest, NegotiateRequestRepr, NegotiateResponse,
     NegotiateResponseRepr, SMB_DIRECT_RESPONSE_REQUESTED, STATUS_NOT_SUPPORTED,
@@ -89,15 +89,23 @@ fn credit_granting_race() {
             max_fragmented_recv_size: 131_072,
             ..Config::default_client()
         };
-        run(&Scenario {
-            seed: 1000 + seed,
-            client: cfg,
-            server: cfg,
-            messages_each_way: 16,
-            max_message: 131_072,
-            consume_percent: 5 + seed * 2,
-            max_steps: 2_000_000,
-        });
+        // The transport posts and reports receives at random later steps,
+        // as threads that interleave with completions and sends do.
+        run_with(
+            &Scenario {
+                seed: 1000 + seed,
+                client: cfg,
+                server: cfg,
+                messages_each_way: 16,
+                max_message: 131_072,
+                consume_percent: 5 + seed * 2,
+                max_steps: 2_000_000,
+            },
+            &Options {
+                lazy_posts: true,
+                ..Options::default()
+            },
+        );
     }
     // Directly: the negotiate response grants only receives reported
     // posted, and waits for those asked for.
@@ -640,4 +648,479 @@ fn response_requested_is_answered() {
     let r = DataTransferRepr::parse(&DataTransfer::new_unchecked(t.header())).unwrap();
     assert_eq!(r.data_length, 0);
     assert!(!r.response_requested());
+}
+
+/// Known bug 3: buffer descriptor lists (SMB2 READ/WRITE channel info) are
+/// validated before any RDMA: a count of 0, a length that is not a multiple
+/// of 16, a zero-length descriptor, more descriptors than RDMA credits, and
+/// lengths summing to less than the I/O are refused; a list longer than the
+/// I/O is clamped as ksmbd does, so no RDMA goes past the I/O.
+#[test]
+fn buffer_descriptor_validation() {
+    use smbdirect::wire::{BufferDescriptorV1, BufferDescriptorV1Repr, DescriptorList};
+    let list = |d: &[(u64, u32, u32)]| {
+        let mut b = vec![0u8; d.len() * 16];
+        for (i, &(offset, token, length)) in d.iter().enumerate() {
+            BufferDescriptorV1Repr {
+                offset,
+                token,
+                length,
+            }
+            .emit(&mut BufferDescriptorV1::new_unchecked(&mut b[i * 16..]));
+        }
+        b
+    };
+    let credits = Config::default_server().rdma_credit_max as u32;
+    assert_eq!(
+        DescriptorList::parse(&[], 4096, credits).unwrap_err(),
+        DecodeError::NoDescriptors
+    );
+    let one = list(&[(0x1000, 7, 4096)]);
+    assert_eq!(
+        DescriptorList::parse(&one[..12], 4096, credits).unwrap_err(),
+        DecodeError::DescriptorListLength { len: 12 }
+    );
+    assert_eq!(
+        DescriptorList::parse(&list(&[(0x1000, 7, 4096), (0, 8, 0)]), 4096, credits).unwrap_err(),
+        DecodeError::ZeroLengthDescriptor { index: 1 }
+    );
+    let many = list(&vec![(0x1000, 7, 1); credits as usize + 1]);
+    assert_eq!(
+        DescriptorList::parse(&many, u64::from(credits) + 1, credits).unwrap_err(),
+        DecodeError::TooManyDescriptors {
+            count: credits + 1,
+            max: credits
+        }
+    );
+    assert_eq!(
+        DescriptorList::parse(&one, 4097, credits).unwrap_err(),
+        DecodeError::DescriptorsTooShort {
+            total: 4096,
+            expected: 4097
+        }
+    );
+    // Longer than the I/O: the third descriptor is dropped, the second
+    // shortened, and an RDMA plan moves exactly the I/O.
+    let long = list(&[(0x1000, 7, 4096), (0x9000, 8, 4096), (0x20000, 9, 4096)]);
+    let l = DescriptorList::parse(&long, 6000, credits).unwrap();
+    assert_eq!((l.len(), l.total_len()), (2, 6000));
+    assert_eq!(l.get(1).unwrap().length, 6000 - 4096);
+    assert_eq!(l.get(2), None);
+    assert_eq!(l.iter().map(|d| u64::from(d.length)).sum::<u64>(), 6000);
+    let local = [smbdirect::mr::Segment {
+        addr: 0x5000_0000,
+        len: 8192,
+    }];
+    let limits = smbdirect::mr::DeviceLimits {
+        page_size: 4096,
+        max_fast_reg_page_list_len: 256,
+        max_sge_per_wr: 4,
+        max_rdma_wr_size: 1 << 20,
+    };
+    let mut p = smbdirect::mr::RdmaPlanner::new(l, &local, 6000, &limits).unwrap();
+    let mut sges = [smbdirect::mr::Segment::default(); 4];
+    let mut wrs = vec![];
+    while let Some(wr) = p.next_wr(&mut sges) {
+        wrs.push((wr.rkey, wr.length));
+    }
+    assert_eq!(wrs, [(7, 4096), (8, 6000 - 4096)]);
+}
+
+/// Known bug 5: a transport that maps messages zero-copy with few SGEs per
+/// send asks for fragments that fit (`poll_transmit(max)`), and every send
+/// stays within `max_send_sge`; ksmbd 6.12 overran it and ib_post_send
+/// failed. Both directions, random pages, random schedules.
+#[test]
+fn max_send_sges_respected() {
+    for seed in 0..20 {
+        let cfg = Config {
+            max_send_size: 8192,
+            max_receive_size: 8192,
+            receive_credit_max: 32,
+            send_credit_target: 32,
+            max_fragmented_recv_size: 131_072,
+            // Short fragments: a whole message would not fit the buffers.
+            consumer: Consumer::Streaming,
+            ..Config::default_client()
+        };
+        let o = Options {
+            sge: Some(SgeModel {
+                max_send_sge: 3,
+                page: 1000 + seed as u32 * 97,
+            }),
+            ..Options::default()
+        };
+        let s = Scenario {
+            seed: 3000 + seed,
+            client: cfg,
+            server: cfg,
+            messages_each_way: 10,
+            max_message: 131_072,
+            consume_percent: 50,
+            max_steps: 2_000_000,
+        };
+        let out = run_with(&s, &o);
+        // Shorter fragments than MaxSendSize allows were needed and used.
+        assert!(out.client_stats.fragments_sent > out.client_stats.bytes_sent / 8168);
+    }
+}
+
+/// Known bug 10: a consumer that keeps a message's buffers until the whole
+/// message is there needs the buffers to hold the largest message. The
+/// configuration is checked (ksmbd 6.12's 1 MiB against 255 buffers of
+/// 1340 bytes is refused), the Linux default of 173910 bytes moves the
+/// largest messages both ways, and without the check the pair stalls.
+#[test]
+fn reassembly_exhaustion() {
+    let ksmbd_612 = Config {
+        max_fragmented_recv_size: 1 << 20,
+        ..Config::default_server()
+    };
+    assert_eq!(
+        Engine::new(Role::Server, ksmbd_612, T0).unwrap_err(),
+        smbdirect::ConfigError::ReassemblyExhaustion {
+            needed: 783,
+            buffers: 255
+        }
+    );
+    // The defaults hold a whole message: the largest go through.
+    let s = Scenario {
+        seed: 10,
+        client: Config::default_client(),
+        server: Config::default_server(),
+        messages_each_way: 6,
+        max_message: u32::MAX,
+        consume_percent: 20,
+        max_steps: 2_000_000,
+    };
+    let o = run(&s);
+    assert!(o.server_stats.messages_received == 6);
+    // Past the check (a streaming engine config), a whole-message upper
+    // layer deadlocks: what the check prevents.
+    let mut pair = Pair::new(
+        Config {
+            consumer: Consumer::Streaming,
+            max_fragmented_recv_size: 1 << 20,
+            ..Config::default_client()
+        },
+        Config {
+            consumer: Consumer::Streaming,
+            ..ksmbd_612
+        },
+    );
+    pair.connect();
+    pair.server.to_send.push_back(vec![7; 1 << 20]);
+    for _ in 0..20_000 {
+        pair.drain();
+        pair.deliver(Dir::S2C);
+        pair.deliver(Dir::C2S);
+        Pair::complete(&mut pair.client, pair.now);
+        Pair::complete(&mut pair.server, pair.now);
+        // Whole-message consumer: nothing is returned before the end.
+        if pair.client.parked.iter().any(|(_, d)| d.end_of_message) {
+            pair.client.consume(pair.now, usize::MAX);
+        }
+    }
+    assert!(pair.client.received.is_empty());
+    assert_eq!(pair.client.parked.len(), 255);
+    // A peer sending shorter fragments than the check assumed is caught
+    // instead of stalling.
+    let cfg = Config {
+        receive_credit_max: 3,
+        send_credit_target: 3,
+        max_send_size: 65_560,
+        max_receive_size: 65_560,
+        max_fragmented_recv_size: 131_072,
+        ..Config::default_client()
+    };
+    let mut p = Pair::new(cfg, cfg);
+    p.connect();
+    p.settle();
+    for i in 0..3u32 {
+        p.c2s.push_back(common::WireMsg {
+            bytes: data(3, 0, 0, 131_072 - 1000 * (i + 1), 24, 1000),
+            granted: 0,
+            kind: TransmitKind::DataTransfer,
+        });
+        p.deliver(Dir::C2S);
+        // The server grants its last buffer for the rest of the message.
+        p.drain();
+    }
+    assert_eq!(
+        p.server.errors,
+        [Error::Protocol(ProtocolError::ReassemblyExhausted {
+            parked: 3
+        })]
+    );
+}
+
+/// Known bug 12: a configuration is checked against the device (queue
+/// depths with the RDMA credits and a drain slot, CQ size, SGEs, MR size),
+/// and fitted to a small device instead of failing the connection.
+#[test]
+fn device_limits() {
+    use smbdirect::DeviceCaps;
+    let rxe = DeviceCaps {
+        max_qp_wr: 1 << 14,
+        max_cqe: (1 << 15) - 1,
+        max_send_sge: 32,
+        max_recv_sge: 32,
+        max_fast_reg_page_list_len: 512,
+        page_size: 4096,
+    };
+    assert_eq!(Config::default_server().check_device(&rxe), Ok(()));
+    let small = DeviceCaps {
+        max_qp_wr: 128,
+        max_cqe: 256,
+        max_fast_reg_page_list_len: 256,
+        ..rxe
+    };
+    let server = Config::default_server();
+    assert_eq!(
+        server.check_device(&small),
+        Err(smbdirect::ConfigError::QueueTooDeep {
+            needed: 255 + 16 + 1,
+            max_qp_wr: 128
+        })
+    );
+    let cq = DeviceCaps {
+        max_cqe: 400,
+        ..rxe
+    };
+    assert_eq!(
+        server.check_device(&cq),
+        Err(smbdirect::ConfigError::CqTooSmall {
+            needed: 272 + 256,
+            max_cqe: 400
+        })
+    );
+    assert_eq!(
+        server.check_device(&DeviceCaps {
+            max_send_sge: 0,
+            ..rxe
+        }),
+        Err(smbdirect::ConfigError::TooFewSge)
+    );
+    // A client registers one MR per I/O.
+    assert_eq!(
+        Config::default_client().check_device(&DeviceCaps {
+            max_fast_reg_page_list_len: 128,
+            ..rxe
+        }),
+        Err(smbdirect::ConfigError::ReadWriteTooLarge { max: 1 << 19 })
+    );
+    let fitted = server.fit_device(&small).unwrap();
+    assert_eq!(fitted.check_device(&small), Ok(()));
+    assert!(fitted.receive_credit_max <= 127 && fitted.send_queue_depth <= 127);
+    let client = Config::default_client().fit_device(&small).unwrap();
+    // The fitted pair still connects and moves the largest messages.
+    run(&Scenario {
+        seed: 12,
+        client,
+        server: fitted,
+        messages_each_way: 6,
+        max_message: u32::MAX,
+        consume_percent: 30,
+        max_steps: 2_000_000,
+    });
+}
+
+/// §3.1.4.2, known bug 22: Send-with-Invalidate of a remote token goes on
+/// the last fragment of its message only.
+#[test]
+fn send_with_invalidate_on_last_fragment() {
+    let mut p = connected_pair();
+    let id = p
+        .client
+        .engine
+        .send_message_with_invalidate(T0, 3000, 0x1234)
+        .unwrap();
+    let mut seen = vec![];
+    while let Some(t) = p.client.engine.poll_transmit(u32::MAX) {
+        assert_eq!(t.message, Some(id));
+        seen.push((t.payload_len, t.invalidate));
+    }
+    assert_eq!(seen, [(1340, None), (1340, None), (320, Some(0x1234))]);
+}
+
+/// A queued message can be cancelled until its first fragment leaves; then
+/// it goes out whole, and no MessageSent follows a cancelled one.
+#[test]
+fn cancel_queued_message() {
+    let mut p = connected_pair();
+    let e = &mut p.client.engine;
+    let a = e.send_message(T0, 3000).unwrap();
+    let b = e.send_message(T0, 100).unwrap();
+    let t = e.poll_transmit(u32::MAX).unwrap();
+    assert_eq!(t.message, Some(a));
+    assert_eq!(
+        e.cancel_message(T0, a),
+        Err(smbdirect::CancelError::Started)
+    );
+    assert_eq!(e.cancel_message(T0, b), Ok(()));
+    assert_eq!(
+        e.cancel_message(T0, b),
+        Err(smbdirect::CancelError::Unknown)
+    );
+    let mut tokens = vec![t.token];
+    while let Some(t) = e.poll_transmit(u32::MAX) {
+        assert_eq!(t.message, Some(a));
+        tokens.push(t.token);
+    }
+    assert_eq!(tokens.len(), 3);
+    for t in tokens {
+        e.on_send_complete(T0, t).unwrap();
+    }
+    assert_eq!(e.poll_event(), Some(smbdirect::Event::MessageSent(a)));
+    assert_eq!(e.poll_event(), None);
+    assert_eq!(e.stats().messages_cancelled, 1);
+}
+
+/// Control messages (credit-only, keepalive, negotiate) are tracked: a
+/// completion with the control token when none is in flight is misuse.
+#[test]
+fn control_sends_tracked() {
+    let mut p = connected_pair();
+    let e = &mut p.client.engine;
+    e.send_message(T0, 10).unwrap();
+    let t = e.poll_transmit(u32::MAX).unwrap();
+    assert_ne!(t.token, SendToken::from_raw(0));
+    // One data send in flight, no control send.
+    assert_eq!(
+        e.on_send_complete(T0, SendToken::from_raw(0)),
+        Err(Error::Local(LocalError::UnknownSendToken))
+    );
+}
+
+/// §3.1.5.6/§3.1.5.3 through the engine: a client asking for 10 credits
+/// gets 10 in the negotiate response, not every posted receive.
+#[test]
+fn negotiate_response_grants_credits_requested() {
+    let client = Config {
+        send_credit_target: 10,
+        ..Config::default_client()
+    };
+    let mut server = Engine::new(Role::Server, Config::default_server(), T0).unwrap();
+    drive(&mut server);
+    let req = emit_request(&smbdirect::negotiate::build_request(&client));
+    recv(&mut server, &req).unwrap();
+    let t = drive(&mut server)
+        .into_iter()
+        .find_map(|a| match a {
+            Action::Transmit(t) => Some(t),
+            _ => None,
+        })
+        .unwrap();
+    let granted = NegotiateResponse::new_unchecked(t.header()).credits_granted();
+    assert_eq!(granted, 10);
+    assert_eq!(server.stats().posted_receives, 255);
+}
+
+/// RDMA read/write credits are lent only while connected, reads within the
+/// negotiated ORD, and a release beyond what is held is misuse.
+#[test]
+fn rdma_credits() {
+    use smbdirect::{RdmaError, RdmaOp};
+    let mut e = Engine::new(Role::Server, Config::default_server(), T0).unwrap();
+    assert_eq!(
+        e.rdma_acquire(T0, RdmaOp::Write, 1),
+        Err(RdmaError::NotConnected)
+    );
+    let mut p = connected_pair();
+    let e = &mut p.server.engine;
+    let ord = smbdirect::rdma::negotiate_ird_ord(smbdirect::IrdOrd { ird: 4, ord: 4 }, 16, 2);
+    e.set_rdma_ord(ord.ord);
+    e.rdma_acquire(T0, RdmaOp::Read, 2).unwrap();
+    assert_eq!(
+        e.rdma_acquire(T0, RdmaOp::Read, 1),
+        Err(RdmaError::WouldBlock)
+    );
+    e.rdma_acquire(T0, RdmaOp::Write, 14).unwrap();
+    assert_eq!(
+        e.rdma_acquire(T0, RdmaOp::Write, 1),
+        Err(RdmaError::WouldBlock)
+    );
+    assert_eq!(e.stats().rdma_credits_held, 16);
+    e.rdma_release(T0, RdmaOp::Read, 2).unwrap();
+    assert_eq!(
+        e.rdma_release(T0, RdmaOp::Write, 15),
+        Err(Error::Local(LocalError::TooManyRdmaReleased {
+            released: 15,
+            held: 14
+        }))
+    );
+    assert!(matches!(
+        e.poll_action(),
+        Some(Action::Disconnect(DisconnectReason::Misuse(_)))
+    ));
+}
+
+/// The engine against a model of Linux 6.12's granting (only the receives
+/// it posted since its last message, no reserve) on the other end, either
+/// role, with and without lazily reported posts: nothing stalls and every
+/// byte arrives.
+#[test]
+fn conservative_peer() {
+    for seed in 0..24u64 {
+        // Linux 6.12's own refill path (`check_and_send_immediate`). A peer
+        // granting only with data and keepalive answers can leave us at
+        // zero credits with nothing to send: see `data_only_peer`.
+        let granting = Granting::OnPost;
+        let credits = [255u16, 32, 8][(seed % 3) as usize];
+        let cfg = Config {
+            receive_credit_max: credits,
+            send_credit_target: credits,
+            consumer: Consumer::Streaming,
+            ..Config::default_client()
+        };
+        let o = if seed % 4 < 2 {
+            Options {
+                server_peer: Some(granting),
+                lazy_posts: seed % 8 < 4,
+                ..Options::default()
+            }
+        } else {
+            Options {
+                client_peer: Some(granting),
+                lazy_posts: seed % 8 < 4,
+                ..Options::default()
+            }
+        };
+        let s = Scenario {
+            seed: 5000 + seed,
+            client: cfg,
+            server: cfg,
+            messages_each_way: 12,
+            max_message: 131_072,
+            consume_percent: 20 + seed * 3,
+            max_steps: 3_000_000,
+        };
+        try_run(&s, &o).unwrap_or_else(|e| panic!("{granting:?} {o:?}: {}", e.0));
+    }
+}
+
+/// A peer that grants only with data (and keepalive answers) still moves
+/// data both ways against the engine while it has data to send.
+#[test]
+fn data_only_peer() {
+    for seed in 0..8u64 {
+        let cfg = Config {
+            consumer: Consumer::Streaming,
+            ..Config::default_client()
+        };
+        let o = Options {
+            server_peer: Some(Granting::DataOnly),
+            ..Options::default()
+        };
+        let s = Scenario {
+            seed: 6000 + seed,
+            client: cfg,
+            server: cfg,
+            messages_each_way: 12,
+            max_message: 131_072,
+            consume_percent: 90,
+            max_steps: 3_000_000,
+        };
+        try_run(&s, &o).unwrap_or_else(|e| panic!("{}", e.0));
+    }
 }

@@ -51,7 +51,7 @@ fn random_pairs() {
         // message in the peer's fragments; streaming elsewhere.
         let fits = |a: &Config, b: &Config| {
             let payload = a.max_receive_size.min(b.max_send_size) - 24;
-            u32::from(a.receive_credit_max) * payload >= a.max_fragmented_recv_size
+            u32::from(a.receive_credit_max - 1) * payload >= a.max_fragmented_recv_size
         };
         let (c, s) = (client, server);
         if !fits(&c, &s) {

@@ -723,7 +723,21 @@ impl Pair {
                 return;
             }
         }
-        panic!("pair did not settle");
+        panic!(
+            "pair did not settle: client {:?} server {:?} to_post {} {} unreported {} {}",
+            self.client
+                .engine
+                .is_engine()
+                .then(|| self.client.engine.stats()),
+            self.server
+                .engine
+                .is_engine()
+                .then(|| self.server.engine.stats()),
+            self.client.to_post,
+            self.server.to_post,
+            self.client.unreported,
+            self.server.unreported
+        );
     }
 
     pub fn advance(&mut self, ms: u64) {

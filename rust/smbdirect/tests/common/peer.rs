@@ -5,8 +5,9 @@
 //!
 //! It posts all its receive buffers up front and grants on each message
 //! exactly the receives it posted since its previous message (6.12's
-//! `new_credits_offered`), never keeps one in reserve and spends its last
-//! credit without a grant (6.12 predates the last-credit fix). It sends a
+//! `new_credits_offered`) and never keeps one in reserve. It does have the
+//! later last-credit fix (its last credit only goes with a grant): without
+//! it, 6.12 stalls against any peer (known bug 8). It sends a
 //! credit-only message only to answer RESPONSE_REQUESTED or, with
 //! [`Granting::OnPost`], when a refill leaves the other end below its target
 //! minus one (6.12's `check_and_send_immediate`); with
@@ -200,6 +201,12 @@ impl Peer {
         if fragment.is_some_and(|f| f.2 == 0) {
             return None;
         }
+        // The last-credit fix (93ac432274e1, known bug 8): without it two
+        // ends can both spend their last credit and stall, whatever the
+        // other end does, so the model has it; its granting stays 6.12's.
+        if self.send_credits == 1 && self.new_credits == 0 {
+            return None;
+        }
         self.send_credits -= 1;
         self.response_requested = false;
         let mut repr = DataTransferRepr {
@@ -288,6 +295,8 @@ impl Peer {
     }
 
     fn recv_negotiate(&mut self, bytes: &[u8]) -> Result<RecvOutcome, Error> {
+        // The negotiate message used a receive never granted.
+        self.new_credits = self.new_credits.saturating_sub(1);
         match self.role {
             Role::Server => {
                 let p = negotiate::process_request(&self.config, bytes)?;
