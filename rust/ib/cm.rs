@@ -19,10 +19,10 @@ use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
-use kernel::sync::{new_condvar, new_spinlock, Arc, ArcBorrow, CondVar, SpinLock};
+use kernel::sync::{new_condvar, new_spinlock, Arc, ArcBorrow, CondVar, SpinLock, UniqueArc};
 use kernel::time::msecs_to_jiffies;
 
-use super::verbs::QueuePair;
+use super::qp::QueuePair;
 use super::{errno, ffi};
 
 /// Events kept per identifier before the oldest are dropped.
@@ -31,6 +31,10 @@ const EVENT_RING: usize = 16;
 const MAX_PENDING: usize = 8;
 /// Bytes of private data kept from a connect request.
 const MAX_PRIVATE: usize = 64;
+/// The reason we give when refusing a connection: `IB_CM_REJ_CONSUMER_DEFINED`
+/// of include/rdma/ib_cm.h (not in the bindings), as upstream's kernel
+/// consumers do. iWARP ignores it.
+const REJECT_CONSUMER_DEFINED: u8 = 28;
 
 /// An event the connection manager reported on an identifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +156,7 @@ impl Drop for PendingRequest {
         // unanswered request and destroying it is the documented way to
         // refuse it. Nothing else references the child any more.
         unsafe {
-            bindings::rdma_reject(id, core::ptr::null(), 0, 0);
+            bindings::rdma_reject(id, core::ptr::null(), 0, REJECT_CONSUMER_DEFINED);
             let ctx = (*id).context;
             bindings::rdma_destroy_id(id);
             // `rdma_destroy_id` waited for running handlers: drop the
@@ -335,8 +339,11 @@ pub(crate) struct CmIdInner {
 // SAFETY: rdma_cm identifiers may be used from any process context; the
 // shared state is protected by its lock.
 unsafe impl Send for CmIdInner {}
-// SAFETY: As above; the methods that change the identifier are serialised
-// by rdma_cm itself.
+// SAFETY: Through `&CmIdInner` the identifier is passed to exported rdma_cm
+// functions, which check and change its state under rdma_cm's own locks
+// (`cma_comp_exch` on the state, the handler mutex); its fields are only
+// read, once each (`device`, `port_num`), or set before it is shared
+// (`context`). The queue pair slot is claimed atomically.
 unsafe impl Sync for CmIdInner {}
 
 impl CmIdInner {
@@ -347,8 +354,9 @@ impl CmIdInner {
     /// The device the identifier is bound to, once an address is resolved or
     /// bound.
     pub(crate) fn device(&self) -> Result<*mut bindings::ib_device> {
-        // SAFETY: `id` is valid by the type invariant.
-        let dev = unsafe { (*self.as_ptr()).device };
+        // SAFETY: `id` is valid by the type invariant. rdma_cm sets `device`
+        // while binding, possibly on its own workqueue: read it once.
+        let dev = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_ptr()).device)) };
         if dev.is_null() {
             return Err(ENODEV);
         }
@@ -356,8 +364,9 @@ impl CmIdInner {
     }
 
     pub(crate) fn port_num(&self) -> u32 {
-        // SAFETY: `id` is valid by the type invariant.
-        unsafe { (*self.as_ptr()).port_num }
+        // SAFETY: `id` is valid by the type invariant; read once, as for
+        // `device`.
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_ptr()).port_num)) }
     }
 
     /// Claims the identifier's single queue pair slot.
@@ -401,6 +410,7 @@ impl CmId {
     /// Creates an identifier in the initial network namespace.
     pub fn new() -> Result<Self> {
         let shared = CmShared::new()?;
+        let slot = UniqueArc::<CmIdInner>::new_uninit(GFP_KERNEL)?;
         let ctx = Arc::into_raw(shared.clone());
         // SAFETY: `init_net` is a static valid for the kernel's lifetime;
         // `cm_handler` matches the handler type and `ctx` is a live reference
@@ -423,37 +433,32 @@ impl CmId {
                 return Err(e);
             }
         };
+        let inner = slot.write(CmIdInner {
+            // SAFETY: `from_err_ptr` returned a valid, non-null pointer.
+            id: unsafe { NonNull::new_unchecked(id) },
+            shared,
+            has_qp: AtomicBool::new(false),
+        });
         Ok(Self {
-            inner: Arc::new(
-                CmIdInner {
-                    // SAFETY: `from_err_ptr` returned a valid, non-null pointer.
-                    id: unsafe { NonNull::new_unchecked(id) },
-                    shared,
-                    has_qp: AtomicBool::new(false),
-                },
-                GFP_KERNEL,
-            )
-            .map_err(|_| {
-                // SAFETY: `id` is valid and nobody else knows it yet.
-                unsafe {
-                    bindings::rdma_destroy_id(id);
-                    drop(Arc::from_raw(ctx));
-                }
-                ENOMEM
-            })?,
+            inner: inner.into(),
         })
     }
 
+    /// Takes over the child identifier of `req`: from here on the new value
+    /// owns it and `req`'s drop leaves it alone.
     fn from_pending(req: &mut PendingRequest) -> Result<Self> {
-        let inner = Arc::new(
-            CmIdInner {
-                id: req.id,
-                shared: req.shared.clone(),
-                has_qp: AtomicBool::new(false),
-            },
-            GFP_KERNEL,
-        )?;
-        Ok(Self { inner })
+        // Allocated before the request is claimed: on failure the request
+        // still owns the child and rejects and destroys it, once.
+        let slot = UniqueArc::<CmIdInner>::new_uninit(GFP_KERNEL)?;
+        req.claimed = true;
+        let inner = slot.write(CmIdInner {
+            id: req.id,
+            shared: req.shared.clone(),
+            has_qp: AtomicBool::new(false),
+        });
+        Ok(Self {
+            inner: inner.into(),
+        })
     }
 
     fn shared(&self) -> &CmShared {
@@ -534,7 +539,7 @@ impl CmId {
     /// [`CmId::resolve`]); wait for [`CmEvent::Established`] with
     /// [`CmId::wait_for`].
     pub fn connect<H: super::WorkHandler>(&self, qp: &QueuePair<H>, param: ConnParam) -> Result {
-        if !Arc::ptr_eq(&qp.core.id, &self.inner) {
+        if !Arc::ptr_eq(&qp.core().id, &self.inner) {
             return Err(EINVAL);
         }
         let mut raw = param.to_raw();
@@ -557,16 +562,28 @@ impl CmId {
         Ok(unsafe { ffi::smbdrs_rdma_protocol_iwarp(dev, self.inner.port_num()) })
     }
 
-    /// The device's name, for log messages.
-    pub fn device_name(&self) -> Result<&str> {
+    /// The device's name, copied (a rename may rewrite it at any time), for
+    /// log messages.
+    pub fn device_name(&self) -> Result<DeviceName> {
         let dev = self.inner.device()?;
-        // SAFETY: `dev` is valid while the identifier is bound to it, which
-        // outlives `&self`; `name` is a NUL-terminated array.
-        let name = unsafe { &(*dev).name };
-        // SAFETY: `c_char` and `u8` have the same layout.
-        let bytes = unsafe { &*(core::ptr::from_ref(name) as *const [u8; 64]) };
-        let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-        core::str::from_utf8(&bytes[..len]).map_err(|_| EINVAL)
+        let mut name = DeviceName {
+            bytes: [0; DEVICE_NAME_MAX],
+            len: 0,
+        };
+        for (i, b) in name.bytes.iter_mut().enumerate() {
+            // SAFETY: `dev` is valid while the identifier is bound to it;
+            // `name` is an array of `DEVICE_NAME_MAX` bytes. Each byte is read
+            // once: a concurrent rename can only mix two names.
+            let c = unsafe {
+                core::ptr::read_volatile(core::ptr::addr_of!((*dev).name).cast::<u8>().add(i))
+            };
+            if c == 0 {
+                break;
+            }
+            *b = c;
+            name.len = i + 1;
+        }
+        Ok(name)
     }
 }
 
@@ -627,7 +644,6 @@ impl Listener {
         let private_len = req.private_len;
         // The child now belongs to `id`; the request only drops its own
         // reference to the shared state.
-        req.claimed = true;
         drop(req);
         Ok(Incoming {
             id: Some(id),
@@ -669,7 +685,7 @@ impl Incoming {
         timeout_ms: u32,
     ) -> Result<CmId> {
         let id = self.id.take().ok_or(EINVAL)?;
-        if !Arc::ptr_eq(&qp.core.id, &id.inner) {
+        if !Arc::ptr_eq(&qp.core().id, &id.inner) {
             self.id = Some(id);
             return Err(EINVAL);
         }
@@ -684,12 +700,9 @@ impl Incoming {
             bindings::rdma_unlock_handler(ptr);
             ret
         };
-        if let Err(e) = to_result(ret) {
-            // SAFETY: `ptr` is valid; a failed accept leaves the request
-            // unanswered, so reject it before the id is destroyed.
-            unsafe { bindings::rdma_reject(ptr, core::ptr::null(), 0, 0) };
-            return Err(e);
-        }
+        // A failed `rdma_accept` has already rejected the request and moved
+        // the queue pair to the error state: nothing more to answer.
+        to_result(ret)?;
         id.wait_for(CmEvent::Established, timeout_ms)?;
         Ok(id)
     }
@@ -700,8 +713,41 @@ impl Drop for Incoming {
         if let Some(id) = &self.id {
             // SAFETY: The identifier is valid; a request dropped without an
             // answer is refused.
-            unsafe { bindings::rdma_reject(id.inner.as_ptr(), core::ptr::null(), 0, 0) };
+            unsafe {
+                bindings::rdma_reject(
+                    id.inner.as_ptr(),
+                    core::ptr::null(),
+                    0,
+                    REJECT_CONSUMER_DEFINED,
+                )
+            };
         }
+    }
+}
+
+/// Bytes of an `ib_device` name (`IB_DEVICE_NAME_MAX`).
+const DEVICE_NAME_MAX: usize = 64;
+
+/// A copy of a device's name.
+pub struct DeviceName {
+    bytes: [u8; DEVICE_NAME_MAX],
+    len: usize,
+}
+
+impl DeviceName {
+    /// The name's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl core::fmt::Display for DeviceName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for &b in self.as_bytes() {
+            let c = if b.is_ascii_graphic() { b as char } else { '?' };
+            core::fmt::Write::write_char(f, c)?;
+        }
+        Ok(())
     }
 }
 

@@ -109,6 +109,10 @@ impl DmaBuf {
         r
     }
 
+    pub(crate) fn pd_inner(&self) -> &Arc<PdInner> {
+        &self.pd
+    }
+
     /// A scatter/gather entry for the first `len` bytes, or `None` if the
     /// buffer is shorter.
     pub(crate) fn sge(&self, len: u32) -> Option<bindings::ib_sge> {
@@ -259,6 +263,10 @@ impl SgBuf {
         self.buf
             .as_mut()
             .map_or(core::ptr::null_mut(), PageBuf::sg_ptr)
+    }
+
+    pub(crate) fn pd_inner(&self) -> &Arc<PdInner> {
+        &self.pd
     }
 
     pub(crate) fn mapped(&self) -> c_int {

@@ -67,4 +67,9 @@ extern "C" {
         buf: *const c_void,
         len: c_uint,
     );
+    pub(crate) fn smbdrs_qp_event(event: *mut bindings::ib_event, fatal_count: *mut c_void);
+    pub(crate) fn smbdrs_cq_set_event_handler(cq: *mut bindings::ib_cq);
+    pub(crate) fn smbdrs_ib_init() -> c_int;
+    pub(crate) fn smbdrs_ib_exit();
+    pub(crate) fn smbdrs_ib_teardown_wq() -> *mut bindings::workqueue_struct;
 }

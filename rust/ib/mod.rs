@@ -15,18 +15,24 @@
 //! types and cannot be got wrong from safe code, on error paths included:
 //!
 //! ```text
-//!   QueuePair ──> QpCore ──> Pd ──> CmId      DmaBuf ──> Pd
-//!                   │  ^                ^       FastRegMr ──> Pd
-//!                   │  └── RwCtx        │
-//!                   └──────> Cq ────────┘
+//!   QueuePair ──> QpShared ──> QpCore ──> Pd ──> CmId    DmaBuf ──> Pd
+//!                    │  ^        │  ^                ^      FastRegMr ──> MrInner ──> Pd
+//!   Posted (per WR) ─┘  │        │  └── RwCtx        │      (MrInner owns the mapped buffer)
+//!                  handler       └──────> Cq ────────┘
 //! ```
 //!
 //! - A [`QueuePair`] is drained when dropped (every posted work request
 //!   completes, with a flush status if need be, and hands its buffer back);
-//!   the `ib_qp` is destroyed when no [`RwCtx`] uses it any more, and before
-//!   the [`Cq`] it completes on is freed and its [`Pd`] deallocated.
+//!   dropped from its own completion handler, where a drain would wait for
+//!   itself, the same teardown runs on a work item. The `ib_qp` is destroyed
+//!   when no [`RwCtx`] uses it any more, and before the [`Cq`] it completes
+//!   on is freed and its [`Pd`] deallocated.
+//! - Work requests in flight reference the queue pair's shared state (its
+//!   handler and queue accounting), which outlives them because it is freed
+//!   only after the drain.
 //! - Buffers and memory regions keep their [`Pd`] (and so the device) alive
-//!   until they are unmapped and deregistered.
+//!   until they are unmapped and deregistered; a registered buffer is freed
+//!   only after its region is deregistered.
 //! - The [`CmId`] is destroyed last, after every object made on its device.
 //!
 //! A posted work request owns its buffer until its completion returns it, so
@@ -36,14 +42,19 @@ pub mod cm;
 pub mod dma;
 mod ffi;
 pub mod mr;
+pub mod qp;
 pub mod rw;
 pub mod verbs;
 
-pub use cm::{CmEvent, CmId, ConnParam, Incoming, Listener};
+pub use cm::{CmEvent, CmId, ConnParam, DeviceName, Incoming, Listener};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
-pub use mr::{FastRegMr, RemoteKey};
+pub use mr::{Access, FastRegMr, MrState, RemoteKey};
+pub use qp::{exit, init, PostError, QueuePair, QueuePairCaps, RwPostError};
 pub use rw::{RwBuf, RwCtx, RwDir};
-pub use verbs::{Cq, Done, Pd, QueuePair, QueuePairCaps, WorkHandler, WorkKind};
+pub use verbs::{Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind};
+
+/// The size of a page, the unit of memory registration.
+pub const PAGE_SIZE: usize = kernel::bindings::PAGE_SIZE;
 
 /// The module name recorded by ib_core as the owner of our objects.
 const OWNER: &kernel::str::CStr = kernel::c_str!("smbdirect_rs");

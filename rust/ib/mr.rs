@@ -5,21 +5,29 @@
 //!
 //! C header: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h).
 //!
-//! Life of a registration: [`FastRegMr::map`] takes an [`SgBuf`] and maps its
-//! pages into the region under a fresh key; [`super::QueuePair::post_reg_mr`]
-//! makes it valid for remote access; [`super::QueuePair::post_local_inv`]
-//! ends that access; then [`FastRegMr::unmap`] gives the buffer back. The
-//! buffer cannot be had back while the registration is valid, and dropping
-//! the region deregisters it before the buffer is freed.
+//! Life of a registration, one state checked by every operation:
+//!
+//! ```text
+//!   Free --map--> Mapped --post_reg_mr--> RegPosted --ok--> Registered
+//!    ^              |                         |                 |
+//!    +----unmap-----+                       fail          post_local_inv or
+//!    +----unmap------------ Invalid <--ok-- InvPosted <-----remote invalidation
+//!    +----recover--------- Failed <--fail-----+
+//! ```
+//!
+//! The buffer lives inside the region's shared state and is freed only after
+//! the region is deregistered, when the last reference (the owner's or that
+//! of a work request in flight) goes: no path can free memory the peer may
+//! still reach.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use kernel::bindings;
 use kernel::error::from_err_ptr;
 use kernel::ffi::c_uint;
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{new_spinlock, Arc, SpinLock};
 
 use super::dma::SgBuf;
 use super::ffi;
@@ -37,60 +45,182 @@ pub struct RemoteKey {
     pub length: u64,
 }
 
-/// The owner of one `ib_mr`, shared with work requests in flight.
-///
-/// # Invariants
-///
-/// `mr` is a fast-registration region of `pd`, valid until `drop`.
-pub(crate) struct MrInner {
-    mr: NonNull<bindings::ib_mr>,
-    // Keeps the PD (and device) alive until the region is deregistered.
-    _pd: Arc<PdInner>,
-    registered: AtomicBool,
-    in_flight: AtomicU32,
+/// The access a registration grants (`IB_ACCESS_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access(u32);
+
+impl Access {
+    /// The local device may write the memory (needed with remote write).
+    pub const LOCAL_WRITE: Access = Access(bindings::ib_access_flags_IB_ACCESS_LOCAL_WRITE);
+    /// The peer may RDMA-write into the memory.
+    pub const REMOTE_WRITE: Access = Access(bindings::ib_access_flags_IB_ACCESS_REMOTE_WRITE);
+    /// The peer may RDMA-read the memory.
+    pub const REMOTE_READ: Access = Access(bindings::ib_access_flags_IB_ACCESS_REMOTE_READ);
+
+    /// Both.
+    pub const fn union(self, other: Access) -> Access {
+        Access(self.0 | other.0)
+    }
+
+    pub(crate) const fn bits(self) -> u32 {
+        self.0
+    }
 }
 
-// SAFETY: Memory regions may be used and freed from any process context.
-unsafe impl Send for MrInner {}
-// SAFETY: Mutation goes through `&mut FastRegMr` or ib_core.
-unsafe impl Sync for MrInner {}
+/// Where a region is in its life; see the module documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MrState {
+    /// No buffer.
+    Free = 0,
+    /// A buffer is mapped; not valid for the peer.
+    Mapped = 1,
+    /// A registration is posted.
+    RegPosted = 2,
+    /// Valid for the peer.
+    Registered = 3,
+    /// An invalidation is posted.
+    InvPosted = 4,
+    /// No longer valid for the peer; the buffer may be had back.
+    Invalid = 5,
+    /// A registration or invalidation failed: the peer's access is unknown
+    /// until the region is deregistered ([`FastRegMr::recover`]).
+    Failed = 6,
+}
 
-impl MrInner {
-    pub(crate) fn as_ptr(&self) -> *mut bindings::ib_mr {
-        self.mr.as_ptr()
-    }
-
-    /// Notes a work request that uses the region.
-    pub(crate) fn started(&self) {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-    }
-
-    /// Notes the outcome of a registration or invalidation.
-    pub(crate) fn completed(&self, kind: WorkKind, ok: bool) {
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
-        match kind {
-            WorkKind::RegMr => self.registered.store(ok, Ordering::Release),
-            WorkKind::LocalInv if ok => self.registered.store(false, Ordering::Release),
-            _ => {}
+impl MrState {
+    fn from_raw(v: u8) -> Self {
+        match v {
+            0 => Self::Free,
+            1 => Self::Mapped,
+            2 => Self::RegPosted,
+            3 => Self::Registered,
+            4 => Self::InvPosted,
+            5 => Self::Invalid,
+            _ => Self::Failed,
         }
     }
 }
 
-impl Drop for MrInner {
-    fn drop(&mut self) {
+/// The owner of one `ib_mr` and of the buffer it maps, shared with work
+/// requests in flight.
+///
+/// # Invariants
+///
+/// `mr` is a fast-registration region of `pd`, valid until `drop`, which
+/// deregisters it before `buf` is freed. The `ib_mr`'s key and page list
+/// change only in state `Free`, when no work request uses it.
+#[pin_data(PinnedDrop)]
+pub(crate) struct MrInner {
+    mr: NonNull<bindings::ib_mr>,
+    pd: Arc<PdInner>,
+    state: AtomicU8,
+    #[pin]
+    buf: SpinLock<Option<SgBuf>>,
+}
+
+// SAFETY: Memory regions may be used and freed from any process context.
+unsafe impl Send for MrInner {}
+// SAFETY: Through `&MrInner`, the `ib_mr` is only read (its pointer, and its
+// key by the owner); the key and page list are written by `FastRegMr::map`
+// with `&mut FastRegMr` in state `Free`, when no work request references the
+// region. The state is atomic and the buffer behind a lock.
+unsafe impl Sync for MrInner {}
+
+#[pinned_drop]
+impl PinnedDrop for MrInner {
+    fn drop(self: Pin<&mut Self>) {
         // SAFETY: The region is valid and no work request references it (they
-        // hold this value). Deregistering ends any remote access.
-        unsafe { bindings::ib_dereg_mr_user(self.as_ptr(), core::ptr::null_mut()) };
+        // hold this value). Deregistering ends any remote access, so the
+        // buffer, dropped after this, is no longer reachable by the peer.
+        unsafe { bindings::ib_dereg_mr_user(self.mr.as_ptr(), core::ptr::null_mut()) };
+    }
+}
+
+impl MrInner {
+    fn new(domain: Arc<PdInner>, max_pages: u32) -> impl PinInit<Self, Error> {
+        let raw_pd = domain.as_ptr();
+        try_pin_init!(Self {
+            pd: domain,
+            state: AtomicU8::new(MrState::Free as u8),
+            buf <- new_spinlock!(None, "smbdrs_mr_buf"),
+            // Created last: if anything before failed, there is nothing to
+            // deregister, and once it exists only `drop` frees it.
+            mr: {
+                // SAFETY: The PD is valid: `pd` holds it.
+                let mr = from_err_ptr(unsafe {
+                    bindings::ib_alloc_mr(
+                        raw_pd,
+                        bindings::ib_mr_type_IB_MR_TYPE_MEM_REG,
+                        max_pages,
+                    )
+                })?;
+                // SAFETY: `from_err_ptr` returned a valid pointer.
+                unsafe { NonNull::new_unchecked(mr) }
+            },
+        }? Error)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::ib_mr {
+        self.mr.as_ptr()
+    }
+
+    pub(crate) fn pd(&self) -> &Arc<PdInner> {
+        &self.pd
+    }
+
+    fn state(&self) -> MrState {
+        MrState::from_raw(self.state.load(Ordering::Acquire))
+    }
+
+    fn transition(&self, from: MrState, to: MrState) -> bool {
+        self.state
+            .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Moves to the posted state of `kind`, or fails if the region is not
+    /// ready for it.
+    pub(crate) fn start(&self, kind: WorkKind) -> Result {
+        let ok = match kind {
+            WorkKind::RegMr => self.transition(MrState::Mapped, MrState::RegPosted),
+            WorkKind::LocalInv => self.transition(MrState::Registered, MrState::InvPosted),
+            _ => false,
+        };
+        if !ok {
+            pr_err!("{:?} refused: memory region is {:?}\n", kind, self.state());
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Undoes `start` for a work request that was not posted.
+    pub(crate) fn post_refused(&self, kind: WorkKind) {
+        match kind {
+            WorkKind::RegMr => self.transition(MrState::RegPosted, MrState::Mapped),
+            WorkKind::LocalInv => self.transition(MrState::InvPosted, MrState::Registered),
+            _ => false,
+        };
+    }
+
+    /// Records the outcome of a registration or invalidation.
+    pub(crate) fn completed(&self, kind: WorkKind, ok: bool) {
+        let (from, to) = match (kind, ok) {
+            (WorkKind::RegMr, true) => (MrState::RegPosted, MrState::Registered),
+            (WorkKind::LocalInv, true) => (MrState::InvPosted, MrState::Invalid),
+            (WorkKind::RegMr, false) => (MrState::RegPosted, MrState::Failed),
+            (WorkKind::LocalInv, false) => (MrState::InvPosted, MrState::Failed),
+            _ => return,
+        };
+        self.transition(from, to);
     }
 }
 
 /// A fast-registration memory region and the buffer it maps.
 pub struct FastRegMr {
     pub(crate) inner: Arc<MrInner>,
+    pd: Pd,
     max_pages: u32,
-    // Declared after `inner`: dropped after the region is deregistered
-    // (when we hold the last reference).
-    buf: Option<SgBuf>,
 }
 
 impl FastRegMr {
@@ -99,62 +229,51 @@ impl FastRegMr {
         if max_pages == 0 || max_pages > pd.limits().max_fast_reg_page_list_len {
             return Err(EINVAL);
         }
-        // SAFETY: The PD is valid.
-        let mr = from_err_ptr(unsafe {
-            bindings::ib_alloc_mr(
-                pd.inner.as_ptr(),
-                bindings::ib_mr_type_IB_MR_TYPE_MEM_REG,
-                max_pages,
-            )
-        })?;
-        let inner = Arc::new(
-            MrInner {
-                // SAFETY: `from_err_ptr` returned a valid pointer.
-                mr: unsafe { NonNull::new_unchecked(mr) },
-                _pd: pd.inner.clone(),
-                registered: AtomicBool::new(false),
-                in_flight: AtomicU32::new(0),
-            },
-            GFP_KERNEL,
-        )
-        .map_err(|_| {
-            // SAFETY: `mr` is valid and unused.
-            unsafe { bindings::ib_dereg_mr_user(mr, core::ptr::null_mut()) };
-            ENOMEM
-        })?;
         Ok(Self {
-            inner,
+            inner: Arc::pin_init(MrInner::new(pd.inner.clone(), max_pages), GFP_KERNEL)?,
+            pd: pd.clone(),
             max_pages,
-            buf: None,
         })
     }
 
     /// The current key; remote peers use it as the token.
     pub fn rkey(&self) -> u32 {
-        // SAFETY: The region is valid.
+        // SAFETY: The region is valid; the key changes only in `map`, which
+        // needs `&mut self`.
         unsafe { (*self.inner.as_ptr()).rkey }
     }
 
-    /// Maps all of `buf` under a fresh key, ready for
-    /// [`super::QueuePair::post_reg_mr`].
+    /// Where the region is in its life.
+    pub fn state(&self) -> MrState {
+        self.inner.state()
+    }
+
+    /// Maps all of `buf` (mapped on this region's device) under a fresh key,
+    /// ready for [`super::QueuePair::post_reg_mr`]. Only a free region can
+    /// be mapped (`EBUSY` otherwise).
     pub fn map(&mut self, mut buf: SgBuf) -> Result<RemoteKey, (Error, SgBuf)> {
-        if self.buf.is_some() || self.inner.registered.load(Ordering::Acquire) {
+        if !self.pd.same(buf.pd_inner()) {
+            pr_err!("memory region refused a buffer of another protection domain\n");
+            return Err((EINVAL, buf));
+        }
+        if self.state() != MrState::Free {
             return Err((EBUSY, buf));
         }
         let pages = buf.len() / bindings::PAGE_SIZE;
-        if pages > self.max_pages as usize {
+        if pages == 0 || pages > self.max_pages as usize {
             return Err((EINVAL, buf));
         }
         let mr = self.inner.as_ptr();
-        // SAFETY: The region is valid and not registered (checked above), so
-        // changing its key cannot affect a peer's access.
+        // SAFETY: The region is valid and free: no work request uses it and
+        // the peer cannot reach it, so its key may change.
         unsafe {
             let key = ffi::smbdrs_ib_inc_rkey((*mr).rkey);
             ffi::smbdrs_ib_update_fast_reg_key(mr, key as u8);
         }
         let nents = buf.mapped();
         // SAFETY: `buf`'s scatterlist is DMA-mapped with `nents` segments;
-        // the region keeps the page addresses only.
+        // the region keeps the page addresses only, and `buf` stays in the
+        // region's state until it is deregistered or unmapped.
         let n = unsafe {
             bindings::ib_map_mr_sg(
                 mr,
@@ -175,35 +294,65 @@ impl FastRegMr {
                 length: (*mr).length,
             }
         };
-        self.buf = Some(buf);
+        *self.inner.buf.lock() = Some(buf);
+        self.inner.transition(MrState::Free, MrState::Mapped);
         Ok(key)
     }
 
     /// Whether the registration is currently valid for remote access.
     pub fn is_registered(&self) -> bool {
-        self.inner.registered.load(Ordering::Acquire)
+        self.state() == MrState::Registered
     }
 
-    /// Gives the buffer back once the registration is invalidated.
+    /// Records that the peer invalidated `rkey` with a send-with-invalidate;
+    /// `EINVAL` unless that is this region's registered key.
+    pub fn remotely_invalidated(&self, rkey: u32) -> Result {
+        if rkey != self.rkey() || !self.inner.transition(MrState::Registered, MrState::Invalid) {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Gives the buffer back once the peer can no longer reach it: mapped
+    /// and never registered, or invalidated. `EBUSY` while a registration is
+    /// posted, valid or being invalidated; `EIO` after a failure (see
+    /// [`FastRegMr::recover`]).
     pub fn unmap(&mut self) -> Result<SgBuf> {
-        if self.is_registered() {
+        match self.state() {
+            MrState::Mapped | MrState::Invalid => {}
+            MrState::Free => return Err(EINVAL),
+            MrState::Failed => return Err(EIO),
+            _ => return Err(EBUSY),
+        }
+        let buf = self.inner.buf.lock().take().ok_or(EINVAL)?;
+        self.inner
+            .state
+            .store(MrState::Free as u8, Ordering::Release);
+        Ok(buf)
+    }
+
+    /// Replaces a region whose registration or invalidation failed (or any
+    /// region not in use by a work request) with a new one, deregistering the
+    /// old. The buffer comes back if nothing else held the old region;
+    /// otherwise it is freed when the last work request that used it
+    /// completes.
+    pub fn recover(&mut self) -> Result<Option<SgBuf>> {
+        if matches!(self.state(), MrState::RegPosted | MrState::InvPosted) {
             return Err(EBUSY);
         }
-        self.buf.take().ok_or(EINVAL)
-    }
-}
-
-impl Drop for FastRegMr {
-    fn drop(&mut self) {
-        if self.inner.in_flight.load(Ordering::Acquire) != 0 {
-            // A registration or invalidation is still posted, so the region
-            // outlives us and may stay valid for the peer: its memory must
-            // never be freed. Leak it, loudly, rather than risk a DMA into
-            // freed memory. Draining the queue pair first avoids this.
-            pr_err!("memory region dropped with work in flight; leaking its buffer\n");
-            if let Some(buf) = self.buf.take() {
-                core::mem::forget(buf);
+        let fresh = Arc::pin_init(
+            MrInner::new(self.pd.inner.clone(), self.max_pages),
+            GFP_KERNEL,
+        )?;
+        let old = core::mem::replace(&mut self.inner, fresh);
+        match old.into_unique_or_drop() {
+            Some(unique) => {
+                let buf = unique.buf.lock().take();
+                // Deregisters the old region before `buf` is handed back.
+                drop(unique);
+                Ok(buf)
             }
+            None => Ok(None),
         }
     }
 }

@@ -20,7 +20,8 @@ use kernel::sync::Arc;
 
 use super::dma::PageBuf;
 use super::mr::RemoteKey;
-use super::verbs::{QpCore, QueuePair, WorkHandler};
+use super::qp::{QpCore, QueuePair};
+use super::verbs::WorkHandler;
 
 /// Which way an [`RwCtx`] moves data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +56,8 @@ pub struct RwCtx {
     ctx: KBox<bindings::rdma_rw_ctx>,
     buf: Option<RwBuf>,
     dir: RwDir,
+    /// Send queue entries its work requests take.
+    wrs: u32,
 }
 
 // SAFETY: The context is only touched by its owner or, while posted, by
@@ -70,14 +73,14 @@ impl RwCtx {
         remote: RemoteKey,
         dir: RwDir,
     ) -> Result<Self, (Error, RwBuf)> {
-        if (buf.len() as u64) > remote.length {
+        if buf.is_empty() || (buf.len() as u64) > remote.length {
             return Err((EINVAL, buf));
         }
         let mut ctx = match KBox::new(bindings::rdma_rw_ctx::default(), GFP_KERNEL) {
             Ok(c) => c,
             Err(_) => return Err((ENOMEM, buf)),
         };
-        let core = qp.core.clone();
+        let core = qp.core().clone();
         let nents = buf.nents();
         // SAFETY: `ctx` is zeroed memory for a context; the queue pair is
         // valid; the scatterlist covers `buf`, which `Self` keeps until the
@@ -103,11 +106,18 @@ impl RwCtx {
             ctx,
             buf: Some(buf),
             dir,
+            // A successful init returns the number of work requests.
+            wrs: ret as u32,
         })
     }
 
     pub(crate) fn core(&self) -> &Arc<QpCore> {
         &self.core
+    }
+
+    /// Send queue entries the context's work requests take.
+    pub fn work_requests(&self) -> u32 {
+        self.wrs
     }
 
     pub(crate) fn as_ptr(&mut self) -> *mut bindings::rdma_rw_ctx {

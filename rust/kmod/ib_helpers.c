@@ -10,8 +10,11 @@
  * against ib_core.ko at module load, like any ib_core user.
  */
 
+#include <linux/atomic.h>
 #include <linux/module.h>
+#include <linux/printk.h>
 #include <linux/scatterlist.h>
+#include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
 
 #include "ib_helpers.h"
@@ -92,3 +95,64 @@ void smbdrs_sg_set_buf(struct scatterlist *sg, const void *buf,
 	sg_set_buf(sg, buf, buflen);
 }
 
+/*
+ * Asynchronous QP events: rate-limited, because a broken link can raise
+ * one per queue pair per second. Fatal ones are counted for the owner.
+ */
+void smbdrs_qp_event(struct ib_event *event, void *fatal_count)
+{
+	switch (event->event) {
+	case IB_EVENT_QP_FATAL:
+	case IB_EVENT_QP_REQ_ERR:
+	case IB_EVENT_QP_ACCESS_ERR:
+	case IB_EVENT_PATH_MIG_ERR:
+		if (fatal_count)
+			atomic_inc(fatal_count);
+		pr_warn_ratelimited("smbdirect_rs: %s: QP event %s, connection broken\n",
+				    dev_name(&event->device->dev),
+				    ib_event_msg(event->event));
+		break;
+	default:
+		pr_info_ratelimited("smbdirect_rs: %s: QP event %s\n",
+				    dev_name(&event->device->dev),
+				    ib_event_msg(event->event));
+		break;
+	}
+}
+
+static void smbdrs_cq_event(struct ib_event *event, void *context)
+{
+	pr_warn_ratelimited("smbdirect_rs: %s: CQ event %s\n",
+			    dev_name(&event->device->dev),
+			    ib_event_msg(event->event));
+}
+
+void smbdrs_cq_set_event_handler(struct ib_cq *cq)
+{
+	cq->event_handler = smbdrs_cq_event;
+}
+
+/*
+ * A queue pair dropped from its own completion handler cannot be drained
+ * there (the drain waits for that very workqueue); its teardown runs on this
+ * queue instead. destroy_workqueue() at module exit waits for it, so no
+ * teardown outlives the module's code.
+ */
+static struct workqueue_struct *smbdrs_teardown_wq;
+
+int smbdrs_ib_init(void)
+{
+	smbdrs_teardown_wq = alloc_workqueue("smbdrs_teardown",
+					     WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return smbdrs_teardown_wq ? 0 : -ENOMEM;
+}
+
+void smbdrs_ib_exit(void)
+{
+	destroy_workqueue(smbdrs_teardown_wq);
+}
+
+struct workqueue_struct *smbdrs_ib_teardown_wq(void)
+{
+	return smbdrs_teardown_wq;
+}

@@ -33,5 +33,10 @@ u32 smbdrs_ib_inc_rkey(u32 rkey);
 bool smbdrs_rdma_protocol_iwarp(const struct ib_device *dev, u32 port_num);
 void smbdrs_sg_set_buf(struct scatterlist *sg, const void *buf,
 		       unsigned int buflen);
+void smbdrs_qp_event(struct ib_event *event, void *fatal_count);
+void smbdrs_cq_set_event_handler(struct ib_cq *cq);
+int smbdrs_ib_init(void);
+void smbdrs_ib_exit(void);
+struct workqueue_struct *smbdrs_ib_teardown_wq(void);
 
 #endif /* _SMBDRS_IB_HELPERS_H */

@@ -5,5 +5,6 @@
 
 const char *smbdrs_selftest_name(void);
 const char *smbdrs_selftest_addr(void);
+int smbdrs_selftest_run(const char *name);
 
 #endif /* _SMBDRS_SELFTEST_PARAMS_H */

@@ -34,15 +34,22 @@ struct SmbdirectRs;
 
 impl kernel::Module for SmbdirectRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        ib::init()?;
         pr_info!("smbdirect-rs version {} loaded\n", VERSION);
         #[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
-        selftest::run_from_params();
+        {
+            selftest::run_from_params();
+            selftest::set_ready(true);
+        }
         Ok(SmbdirectRs)
     }
 }
 
 impl Drop for SmbdirectRs {
     fn drop(&mut self) {
+        #[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
+        selftest::set_ready(false);
+        ib::exit();
         pr_info!("smbdirect-rs version {} unloaded\n", VERSION);
     }
 }
