@@ -67,6 +67,18 @@ stamp() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# Our own guest tools, built from tools/*.c into the cache (static: the
+# guest needs no library for them).
+guest_tools=(failnth)
+mkdir -p "$out/tools"
+for t in "${guest_tools[@]}"; do
+	if [ ! -x "$out/tools/$t" ] || [ "$repo/tools/$t.c" -nt "$out/tools/$t" ]; then
+		${CC:-cc} -O2 -Wall -Werror -static -o "$out/tools/$t" "$repo/tools/$t.c" ||
+			die "cannot build tools/$t.c"
+	fi
+	tools+=("/usr/bin/$t $out/tools/$t")
+done
+
 want=$(stamp)
 if [ -f "$image" ] && [ "$(cat "$stampfile" 2>/dev/null)" = "$want" ]; then
 	log "initramfs up to date: $image"

@@ -46,7 +46,8 @@ run_step engine scripts/engine-tests.sh
 if run_step kernel scripts/kernel-test.sh debug; then
 	run_step initramfs qemu/mkinitramfs.sh debug &&
 		run_step vm qemu/run.py --flavor debug --out "$logdir/vm" \
-			--scenario module --scenario ib-selftest --scenario firstlight-client \
+			--scenario module --scenario ib-selftest --scenario ib-hardening \
+			--scenario firstlight-client \
 			--scenario firstlight-server --scenario baseline-rxe \
 			--scenario baseline-siw --scenario perftest-rxe
 	run_step harness tests/harness/run.sh

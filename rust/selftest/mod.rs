@@ -13,6 +13,7 @@ use kernel::str::CStr;
 
 mod completions;
 mod firstlight;
+mod misuse;
 mod pump;
 mod rdma;
 mod smb2;
@@ -20,6 +21,40 @@ mod smb2;
 extern "C" {
     fn smbdrs_selftest_name() -> *const kernel::ffi::c_char;
     fn smbdrs_selftest_addr() -> *const kernel::ffi::c_char;
+}
+
+/// Whether the module finished loading: a self test started through the
+/// `run` parameter before that (a `run=` given to insmod) is refused.
+static READY: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Marks the module loaded (or unloading, with `false`).
+pub(crate) fn set_ready(ready: bool) {
+    READY.store(ready, core::sync::atomic::Ordering::Release);
+}
+
+/// Runs the self test `name` in the writer's task, from the `run` module
+/// parameter: that is how the VM scenarios inject allocation faults into a
+/// self test with `/proc/thread-self/fail-nth`.
+///
+/// # Safety
+///
+/// `name` is a NUL-terminated string valid for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smbdrs_selftest_run(
+    name: *const kernel::ffi::c_char,
+) -> kernel::ffi::c_int {
+    if !READY.load(core::sync::atomic::Ordering::Acquire) {
+        return EBUSY.to_errno();
+    }
+    // SAFETY: The caller passes a valid NUL-terminated string.
+    let name = unsafe { CStr::from_char_ptr(name) };
+    match name.to_str() {
+        Ok(name) => {
+            run(name.trim());
+            0
+        }
+        Err(_) => EINVAL.to_errno(),
+    }
 }
 
 fn param(f: unsafe extern "C" fn() -> *const kernel::ffi::c_char) -> &'static str {
@@ -32,9 +67,13 @@ fn param(f: unsafe extern "C" fn() -> *const kernel::ffi::c_char) -> &'static st
 /// Runs the self test named by the module parameter, if any.
 pub(crate) fn run_from_params() {
     let name = param(smbdrs_selftest_name);
-    if name.is_empty() {
-        return;
+    if !name.is_empty() {
+        run(name);
     }
+}
+
+/// Runs the self test `name`, printing one PASS or FAIL line.
+fn run(name: &str) {
     let addr_text = param(smbdrs_selftest_addr);
     let Ok(addr) = Ipv4Addr::from_str(addr_text) else {
         pr_err!(
@@ -60,6 +99,15 @@ pub(crate) fn run_from_params() {
             Err(e) => pr_err!("selftest rdma: FAIL {}: {:?}\n", e.0, e.1),
         },
         "client" => client(addr),
+        "misuse" => match misuse::run(addr) {
+            Ok(r) => pr_info!(
+                "selftest misuse: PASS refusals={} send_capacity={} deferred_teardown={}\n",
+                r.refusals,
+                r.send_capacity,
+                r.deferred_teardown
+            ),
+            Err(e) => pr_err!("selftest misuse: FAIL {}: {:?}\n", e.0, e.1),
+        },
         "server" => match firstlight::server(addr, SERVER_WAIT_MS) {
             Ok(r) => pr_info!(
                 "selftest server: PASS cifs negotiated {}; SMB2 NEGOTIATE request len={} \

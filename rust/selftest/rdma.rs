@@ -11,18 +11,19 @@
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 use super::completions::Completions;
 use crate::ib::{
-    CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Listener, Pd, QueuePair,
-    QueuePairCaps, RemoteKey, RwBuf, RwCtx, RwDir, SgBuf, WorkKind,
+    Access, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Listener, Pd, QueuePair,
+    QueuePairCaps, RemoteKey, RwBuf, RwCtx, RwDir, RwPostError, SgBuf, WorkHandler, WorkKind,
+    PAGE_SIZE,
 };
 
 /// The rdma_cm port the self test listens on.
 const PORT: u16 = 18515;
-const TIMEOUT_MS: u32 = 5000;
+pub(super) const TIMEOUT_MS: u32 = 5000;
 const MESSAGES: usize = 8;
 const RECV_SIZE: usize = 1024;
 const MR_PAGES: usize = 4;
@@ -39,7 +40,7 @@ pub(super) struct Report {
 /// A failure: the step that failed and why.
 pub(super) struct Failure(pub(super) &'static str, pub(super) Error);
 
-trait Step<T> {
+pub(super) trait Step<T> {
     fn step(self, what: &'static str) -> Result<T, Failure>;
 }
 
@@ -55,11 +56,17 @@ impl<T, B, G> Step<T> for Result<T, (Error, B, G)> {
     }
 }
 
-fn pattern(seed: u8, i: usize) -> u8 {
+impl<T> Step<T> for Result<T, RwPostError<u64>> {
+    fn step(self, what: &'static str) -> Result<T, Failure> {
+        self.map_err(|(e, _)| Failure(what, e))
+    }
+}
+
+pub(super) fn pattern(seed: u8, i: usize) -> u8 {
     (i as u8).wrapping_mul(31).wrapping_add(seed)
 }
 
-fn caps() -> QueuePairCaps {
+pub(super) fn caps() -> QueuePairCaps {
     QueuePairCaps {
         max_send_wr: 16,
         max_recv_wr: 16,
@@ -69,7 +76,7 @@ fn caps() -> QueuePairCaps {
     }
 }
 
-fn conn_param() -> ConnParam {
+pub(super) fn conn_param() -> ConnParam {
     ConnParam {
         responder_resources: 1,
         initiator_depth: 1,
@@ -111,7 +118,10 @@ fn rw(
     ctx.into_buf().step("rdma_rw_ctx_destroy")
 }
 
-fn post_recvs(qp: &QueuePair<Completions>, n: usize) -> Result<(), Failure> {
+pub(super) fn post_recvs<H: WorkHandler<Tag = u64>>(
+    qp: &QueuePair<H>,
+    n: usize,
+) -> Result<(), Failure> {
     for i in 0..n {
         let buf =
             DmaBuf::new(qp.pd(), RECV_SIZE, DmaDir::FromDevice).step("allocate receive buffer")?;
@@ -120,7 +130,11 @@ fn post_recvs(qp: &QueuePair<Completions>, n: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-fn send(qp: &QueuePair<Completions>, done: &Completions, bytes: &[u8]) -> Result<(), Failure> {
+pub(super) fn send(
+    qp: &QueuePair<Completions>,
+    done: &Completions,
+    bytes: &[u8],
+) -> Result<(), Failure> {
     let mut buf =
         DmaBuf::new(qp.pd(), bytes.len(), DmaDir::ToDevice).step("allocate send buffer")?;
     buf.write(|b| b.copy_from_slice(bytes));
@@ -130,7 +144,7 @@ fn send(qp: &QueuePair<Completions>, done: &Completions, bytes: &[u8]) -> Result
     Ok(())
 }
 
-fn recv(done: &Completions, out: &mut [u8]) -> Result<usize, Failure> {
+pub(super) fn recv(done: &Completions, out: &mut [u8]) -> Result<usize, Failure> {
     let mut d = done
         .wait(WorkKind::Recv, TIMEOUT_MS)
         .step("receive completion")?;
@@ -138,7 +152,7 @@ fn recv(done: &Completions, out: &mut [u8]) -> Result<usize, Failure> {
     if len > out.len() {
         return Err(Failure(
             "received message too long",
-            crate::ib::errno(bindings::EMSGSIZE),
+            crate::ib::errno(kernel::bindings::EMSGSIZE),
         ));
     }
     if let Some(buf) = d.buf.as_mut() {
@@ -147,37 +161,116 @@ fn recv(done: &Completions, out: &mut [u8]) -> Result<usize, Failure> {
     Ok(len)
 }
 
+/// Two connected queue pairs on one device: the active (client) side and
+/// the passive (server) side, with their completion rings.
+pub(super) struct Pair<C: WorkHandler<Tag = u64> = Completions> {
+    pub(super) listener: Listener,
+    pub(super) client: CmId,
+    pub(super) c_pd: Pd,
+    pub(super) c_done: Arc<C>,
+    pub(super) c_qp: QueuePair<C>,
+    pub(super) s_id: CmId,
+    pub(super) s_pd: Pd,
+    pub(super) s_done: Arc<Completions>,
+    pub(super) s_qp: QueuePair<Completions>,
+}
+
+impl Pair {
+    /// Connects a pair over the device that owns `addr`, listening on
+    /// `port`, with `client_recvs` and `server_recvs` receives posted.
+    pub(super) fn connect(
+        addr: Ipv4Addr,
+        port: u16,
+        client_recvs: usize,
+        server_recvs: usize,
+    ) -> Result<Self, Failure> {
+        let c_done = Completions::new().step("client completions")?;
+        Self::connect_with(addr, port, c_done, client_recvs, server_recvs)
+    }
+}
+
+impl<C: WorkHandler<Tag = u64>> Pair<C> {
+    /// As [`Pair::connect`], with `c_done` handling the client's
+    /// completions.
+    pub(super) fn connect_with(
+        addr: Ipv4Addr,
+        port: u16,
+        c_done: Arc<C>,
+        client_recvs: usize,
+        server_recvs: usize,
+    ) -> Result<Self, Failure> {
+        let listen_at = SocketAddrV4::new(addr, port);
+        let listener = Listener::bind(listen_at, 4).step("bind and listen")?;
+
+        // Active side: resolve, build its queue pair, post receives, connect.
+        let client = CmId::new().step("create active cm id")?;
+        client
+            .resolve(listen_at, TIMEOUT_MS)
+            .step("resolve address and route")?;
+        let c_pd = Pd::new(&client).step("client PD")?;
+        let c_cq = Cq::new(&client, 64).step("client CQ")?;
+        let c_qp =
+            QueuePair::new(&client, &c_pd, &c_cq, caps(), c_done.clone()).step("client QP")?;
+        post_recvs(&c_qp, client_recvs)?;
+        client.connect(&c_qp, conn_param()).step("rdma_connect")?;
+
+        // Passive side: take the request, build its queue pair, accept.
+        let incoming = listener.accept_next(TIMEOUT_MS).step("connect request")?;
+        let s_id = incoming.id().step("incoming id")?.clone();
+        let s_pd = Pd::new(&s_id).step("server PD")?;
+        let s_cq = Cq::new(&s_id, 64).step("server CQ")?;
+        let s_done = Completions::new().step("server completions")?;
+        let s_qp = QueuePair::new(&s_id, &s_pd, &s_cq, caps(), s_done.clone()).step("server QP")?;
+        post_recvs(&s_qp, server_recvs)?;
+        let s_id = incoming
+            .accept(&s_qp, conn_param(), TIMEOUT_MS)
+            .step("rdma_accept")?;
+        client
+            .wait_for(CmEvent::Established, TIMEOUT_MS)
+            .step("client established")?;
+        Ok(Self {
+            listener,
+            client,
+            c_pd,
+            c_done,
+            c_qp,
+            s_id,
+            s_pd,
+            s_done,
+            s_qp,
+        })
+    }
+
+    /// Disconnects both sides and waits until each has seen it.
+    ///
+    /// The passive side answers the peer's disconnect request (DREQ) with
+    /// its own `rdma_disconnect` (DREP); only then does the active side see
+    /// DISCONNECTED without waiting for the CM's timeout.
+    pub(super) fn disconnect(&self) -> Result<(), Failure> {
+        self.client.disconnect();
+        self.s_id
+            .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
+            .step("server disconnected")?;
+        self.s_id.disconnect();
+        self.client
+            .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
+            .step("client disconnected")
+    }
+}
+
 /// Runs the self test on the device that owns `addr`.
 pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
-    let listen_at = SocketAddrV4::new(addr, PORT);
-    let listener = Listener::bind(listen_at, 4).step("bind and listen")?;
-
-    // Active side: resolve, build its queue pair, post receives, connect.
-    let client = CmId::new().step("create active cm id")?;
-    client
-        .resolve(listen_at, TIMEOUT_MS)
-        .step("resolve address and route")?;
-    let c_pd = Pd::new(&client).step("client PD")?;
-    let c_cq = Cq::new(&client, 64).step("client CQ")?;
-    let c_done = Completions::new().step("client completions")?;
-    let c_qp = QueuePair::new(&client, &c_pd, &c_cq, caps(), c_done.clone()).step("client QP")?;
-    post_recvs(&c_qp, 4)?;
-    client.connect(&c_qp, conn_param()).step("rdma_connect")?;
-
-    // Passive side: take the request, build its queue pair, accept.
-    let incoming = listener.accept_next(TIMEOUT_MS).step("connect request")?;
-    let s_id = incoming.id().step("incoming id")?.clone();
-    let s_pd = Pd::new(&s_id).step("server PD")?;
-    let s_cq = Cq::new(&s_id, 64).step("server CQ")?;
-    let s_done = Completions::new().step("server completions")?;
-    let s_qp = QueuePair::new(&s_id, &s_pd, &s_cq, caps(), s_done.clone()).step("server QP")?;
-    post_recvs(&s_qp, MESSAGES + 2)?;
-    let s_id = incoming
-        .accept(&s_qp, conn_param(), TIMEOUT_MS)
-        .step("rdma_accept")?;
-    client
-        .wait_for(CmEvent::Established, TIMEOUT_MS)
-        .step("client established")?;
+    let Pair {
+        listener,
+        client,
+        c_pd,
+        c_done,
+        c_qp,
+        s_id,
+        s_pd,
+        s_done,
+        s_qp,
+    } = Pair::connect(addr, PORT, 4, MESSAGES + 2)?;
 
     let mut device = KVec::new();
     device
@@ -206,13 +299,13 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     }
 
     // The passive side registers memory and tells the active side its key.
-    let rdma_len = MR_PAGES * bindings::PAGE_SIZE;
+    let rdma_len = MR_PAGES * PAGE_SIZE;
     let sg = SgBuf::new(&s_pd, MR_PAGES, DmaDir::Bidirectional).step("MR buffer")?;
     let mut mr = FastRegMr::new(&s_pd, MR_PAGES as u32).step("allocate FRMR")?;
     let key = mr.map(sg).map_err(|(e, _)| Failure("map FRMR", e))?;
-    let access = bindings::ib_access_flags_IB_ACCESS_LOCAL_WRITE
-        | bindings::ib_access_flags_IB_ACCESS_REMOTE_WRITE
-        | bindings::ib_access_flags_IB_ACCESS_REMOTE_READ;
+    let access = Access::LOCAL_WRITE
+        .union(Access::REMOTE_WRITE)
+        .union(Access::REMOTE_READ);
     s_qp.post_reg_mr(&mr, access, 0).step("post REG_MR")?;
     s_done
         .wait(WorkKind::RegMr, TIMEOUT_MS)
@@ -329,9 +422,6 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
 
     // Disconnect and wait for both sides to see it; drops tear down the
     // rest in order (QP drained and destroyed, CQ, PD, then the cm id).
-    // The passive side answers the peer's disconnect request (DREQ) with
-    // its own `rdma_disconnect` (DREP); only then does the active side see
-    // DISCONNECTED without waiting for the CM's timeout.
     client.disconnect();
     s_id.wait_for(CmEvent::Disconnected, TIMEOUT_MS)
         .step("server disconnected")?;

@@ -1,0 +1,89 @@
+# smbdrs-kind: ours
+# smbdrs-timeout: 1500
+# The ib layer under misuse and allocation failure, over soft-RoCE, in one
+# boot:
+#  1. selftest misuse: calls that used to corrupt memory (a buffer or memory
+#     region of another PD, zero-length sends, registering an unmapped
+#     region, unmapping a registered one, a region dropped with its
+#     registration in flight, queues filled past their capacity, a CQ too
+#     small for its queue pair, a queue pair dropped from its own completion
+#     handler) are refused or handled, and the connection still works.
+#  2. an allocation fault walk over selftest rdma (connect, messages, FRMR,
+#     RDMA read/write, rdma_rw, teardown): tools/failnth fails the 1st, 2nd,
+#     ... fault point of the self test's task in turn, until one run has
+#     no fault left to fail. Every run must end with PASS or a FAIL line
+#     naming its error, no report (KASAN, lockdep, WARN...), no leak
+#     (kmemleak after unload), and a clean run must pass afterwards.
+# smbdrs.fault_max=N bounds the walk (default 3000 steps).
+. /smbdrs/lib.sh
+
+load_crypto
+net_setup || require "veth setup" 1
+rdma_link rxe rxe0 || exit 1
+load rdma_cm || exit 1
+out=$($MODPROBE smbdirect_rs selftest_addr=$SERVER_IP 2>&1)
+require "load" $? "$out"
+RUN=/sys/module/smbdirect_rs/parameters/run
+
+# run_selftest NAME: run it through the module's run parameter; prints the
+# result line.
+run_selftest() {
+	echo "$1" >$RUN
+	dmesg | grep "smbdirect_rs: selftest $1:" | tail -n 1
+}
+
+line=$(run_selftest misuse)
+echo "$line"
+echo "$line" | grep -q ': PASS '
+check "misuse_refused_and_survived" $? "$line"
+for k in refusals send_capacity; do
+	v=$(echo "$line" | sed -n "s/.* $k=\([0-9]*\).*/\1/p")
+	[ -n "$v" ] && metric "misuse_$k" "$v"
+done
+echo "$line" | grep -q 'deferred_teardown=true'
+check "qp_dropped_in_own_completion_torn_down" $? "$line"
+
+# Fault injection: every allocation of the task is eligible, quietly.
+dbg=/sys/kernel/debug
+for f in failslab fail_page_alloc; do
+	echo N >$dbg/$f/ignore-gfp-wait
+	echo 0 >$dbg/$f/verbose
+done
+echo 0 >$dbg/fail_page_alloc/min-order
+before=$(dmesg | grep -c 'smbdirect_rs: selftest rdma:')
+max=$(param fault_max 3000)
+t0=$(now)
+echo "smbdrs: fault injection on" >/dev/kmsg
+/usr/bin/failnth $RUN rdma "$max" >/tmp/walk.log 2>&1
+rc=$?
+echo "smbdrs: fault injection off" >/dev/kmsg
+t1=$(now)
+tail -n 1 /tmp/walk.log
+check "fault_walk_completed" $rc "$(tail -n 1 /tmp/walk.log)"
+steps=$(sed -n 's/^failnth: steps=\([0-9]*\).*/\1/p' /tmp/walk.log)
+injected=$(sed -n 's/.* injected=\([0-9]*\) .*/\1/p' /tmp/walk.log | tail -n 1)
+metric fault_steps "${steps:-0}"
+metric faults_injected "${injected:-0}"
+metric fault_walk_s "$(elapsed "$t0" "$t1")" s
+results=$(dmesg | grep 'smbdirect_rs: selftest rdma:' | tail -n +$((before + 1)))
+passes=$(echo "$results" | grep -c ': PASS ')
+fails=$(echo "$results" | grep -c ': FAIL ')
+metric fault_runs_passed "$passes"
+metric fault_runs_failed_cleanly "$fails"
+# The steps the self test itself reached (the rest failed in the write
+# before it) each print exactly one verdict.
+reached=$(grep -c 'write=OK' /tmp/walk.log)
+[ $((passes + fails)) -eq "$reached" ]
+check "every_reached_run_reported" $? "reached=$reached pass=$passes fail=$fails"
+echo "$results" | grep ': FAIL ' | sed 's/.*: FAIL \([^:]*\):.*/\1/' | sort | uniq -c | sort -rn | head -n 40
+[ "${injected:-0}" -gt 0 ]
+check "faults_were_injected" $? "injected=$injected"
+
+# Nothing was left behind: the same self test passes with no fault.
+line=$(run_selftest rdma)
+echo "$line" | grep -q ': PASS '
+check "rdma_passes_after_fault_walk" $? "$line"
+
+out=$($RMMOD smbdirect_rs 2>&1)
+check "unload" $? "$out"
+$RDMA link delete rxe0 2>/dev/null
