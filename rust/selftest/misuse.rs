@@ -25,6 +25,7 @@ pub(super) struct Report {
     pub(super) refusals: u32,
     pub(super) send_capacity: u32,
     pub(super) deferred_teardown: bool,
+    pub(super) iwarp: bool,
 }
 
 /// Fails unless `r` is the error `want`.
@@ -142,36 +143,57 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
         .wait(WorkKind::RegMr, TIMEOUT_MS)
         .step("REG_MR completion after drop")?;
 
-    // The queues refuse what would take the drain's slot. The server has
-    // 4 receives posted: sends beyond those wait for receiver-not-ready
-    // retries (infinite), so they stay outstanding and fill the queue.
+    let iwarp = pair.c_qp.is_iwarp();
+    if iwarp {
+        // iWARP needs an RDMA read's sink registered for remote write.
+        let sink = DmaBuf::new(&pair.c_pd, 64, DmaDir::FromDevice).step("read sink")?;
+        let remote = crate::ib::RemoteKey {
+            addr: 0,
+            rkey: 0,
+            length: 64,
+        };
+        refused(
+            pair.c_qp.post_rdma_read(sink, 64, remote, 0),
+            crate::ib::errno(kernel::bindings::EOPNOTSUPP),
+            "RDMA read into an unregistered sink on iWARP",
+            &mut n,
+        )?;
+    }
+    // iWARP has no receiver-not-ready retry: a send the peer has no
+    // receive for breaks the connection, so the queue is filled on RoCE only.
     let capacity = pair.c_qp.send_capacity();
-    let mut posted = 0u32;
-    loop {
-        let buf = DmaBuf::new(&pair.c_pd, 64, DmaDir::ToDevice).step("filler buffer")?;
-        match pair.c_qp.post_send(buf, 64, 0) {
-            Ok(()) => posted += 1,
-            Err((e, _, _)) if is_queue_full(e) => break,
-            Err((e, _, _)) => return Err(Failure("post filler send", e)),
+    if !iwarp {
+        // The queues refuse what would take the drain's slot. The server has
+        // 4 receives posted: sends beyond those wait for receiver-not-ready
+        // retries (infinite), so they stay outstanding and fill the queue.
+        let mut posted = 0u32;
+        loop {
+            let buf = DmaBuf::new(&pair.c_pd, 64, DmaDir::ToDevice).step("filler buffer")?;
+            match pair.c_qp.post_send(buf, 64, 0) {
+                Ok(()) => posted += 1,
+                Err((e, _, _)) if is_queue_full(e) => break,
+                Err((e, _, _)) => return Err(Failure("post filler send", e)),
+            }
+            if posted > capacity {
+                return Err(Failure("send queue over capacity", EIO));
+            }
         }
-        if posted > capacity {
-            return Err(Failure("send queue over capacity", EIO));
+        if posted != capacity {
+            return Err(Failure("sends accepted differ from capacity", EIO));
+        }
+        n += 1;
+        // Let them through one receive at a time (the first 4 had one each).
+        for i in 0..posted {
+            if i >= 4 {
+                super::rdma::post_recvs(&pair.s_qp, 1)?;
+            }
+            recv(&pair.s_done, &mut [0u8; 1024])?;
+            pair.c_done
+                .wait(WorkKind::Send, TIMEOUT_MS)
+                .step("filler send completion")?;
         }
     }
-    if posted != capacity {
-        return Err(Failure("sends accepted differ from capacity", EIO));
-    }
-    n += 1;
-    // Let them through one receive at a time (the first 4 had one each).
-    for i in 0..posted {
-        if i >= 4 {
-            super::rdma::post_recvs(&pair.s_qp, 1)?;
-        }
-        recv(&pair.s_done, &mut [0u8; 1024])?;
-        pair.c_done
-            .wait(WorkKind::Send, TIMEOUT_MS)
-            .step("filler send completion")?;
-    }
+
     let recv_capacity = pair.c_qp.recv_capacity();
     super::rdma::post_recvs(&pair.c_qp, (recv_capacity - 4) as usize)?;
     let extra = DmaBuf::new(&pair.c_pd, 64, DmaDir::FromDevice).step("extra receive")?;
@@ -203,6 +225,7 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
         refusals: n,
         send_capacity,
         deferred_teardown,
+        iwarp,
     })
 }
 

@@ -101,10 +101,11 @@ fn run(name: &str) {
         "client" => client(addr),
         "misuse" => match misuse::run(addr) {
             Ok(r) => pr_info!(
-                "selftest misuse: PASS refusals={} send_capacity={} deferred_teardown={}\n",
+                "selftest misuse: PASS refusals={} send_capacity={} deferred_teardown={} iwarp={}\n",
                 r.refusals,
                 r.send_capacity,
-                r.deferred_teardown
+                r.deferred_teardown,
+                r.iwarp
             ),
             Err(e) => pr_err!("selftest misuse: FAIL {}: {:?}\n", e.0, e.1),
         },

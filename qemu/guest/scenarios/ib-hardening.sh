@@ -1,7 +1,7 @@
 # smbdrs-kind: ours
 # smbdrs-timeout: 1500
-# The ib layer under misuse and allocation failure, over soft-RoCE, in one
-# boot:
+# The ib layer under misuse and allocation failure, over soft-RoCE (and the
+# misuse again over soft-iWARP), in one boot:
 #  1. selftest misuse: calls that used to corrupt memory (a buffer or memory
 #     region of another PD, zero-length sends, registering an unmapped
 #     region, unmapping a registered one, a region dropped with its
@@ -84,6 +84,16 @@ line=$(run_selftest rdma)
 echo "$line" | grep -q ': PASS '
 check "rdma_passes_after_fault_walk" $? "$line"
 
+# The same misuse over soft-iWARP, where RDMA reads into an unregistered
+# sink must be refused.
+$RDMA link delete rxe0 2>/dev/null
+if rdma_link siw siw0; then
+	line=$(run_selftest misuse)
+	echo "$line"
+	echo "$line" | grep -q ': PASS .*iwarp=true'
+	check "misuse_siw_refused_and_survived" $? "$line"
+	$RDMA link delete siw0 2>/dev/null
+fi
+
 out=$($RMMOD smbdirect_rs 2>&1)
 check "unload" $? "$out"
-$RDMA link delete rxe0 2>/dev/null
