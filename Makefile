@@ -6,8 +6,8 @@
 #   make demo     install, build, boot, mount over RDMA, move data, print MB/s
 #   make test     every test; ends with "N passed, N failed"
 #   make mutants  cargo-mutants over the engine crate; prints its summary and
-#                 the mutation score, fails below 95 % (about 40 min on 2
-#                 cores; MUTANTS_ARGS="-f src/wire/*.rs" scopes a run)
+#                 the mutation score, fails below 95 % (25 min on 2 cores;
+#                 MUTANTS_ARGS="-f src/wire/*.rs" scopes a run)
 #
 # Finer steps: deps, kernel, kernel-bench, initramfs, vm SCENARIOS="...",
 # engine-test, harness-test, check. The build cache is $(SMBDRS_CACHE).
