@@ -340,6 +340,16 @@ fn fit_device_lowers_to_the_device() {
     assert_eq!(f.max_read_write_size, 16 * 64 * 4096);
     assert_eq!(f.max_fragmented_recv_size, 126 * 1340);
 
+    // A CQ smaller than twice the queues: half of it each way.
+    let cq_bound = DeviceCaps {
+        max_qp_wr: 4096,
+        max_cqe: 256,
+        ..small
+    };
+    let f = c.fit_device(&cq_bound).unwrap();
+    assert_eq!(f.check_device(&cq_bound), Ok(()));
+    assert_eq!(f.receive_credit_max, 127);
+
     // Too few receives for a whole 131072-byte message: no fit.
     let tiny = DeviceCaps {
         max_qp_wr: 64,
@@ -357,5 +367,9 @@ fn fit_device_lowers_to_the_device() {
     };
     let f = streaming.fit_device(&tiny).unwrap();
     assert_eq!(f.check_device(&tiny), Ok(()));
+    // 49 WRs per queue: a quarter of them, 12, for RDMA credits, the rest
+    // of the send queue for sends; 12 MRs of 64 pages.
     assert_eq!(f.receive_credit_max, 49);
+    assert_eq!((f.rdma_credit_max, f.send_queue_depth), (12, 37));
+    assert_eq!(f.max_read_write_size, 12 * 64 * 4096);
 }

@@ -37,6 +37,7 @@ fn pump(from: &mut Engine, ft: &mut Tally, to: &mut Engine, tt: &mut Tally) -> b
             Action::Transmit(t) => {
                 let mut msg = t.header().to_vec();
                 msg.resize(msg.len() + t.payload_len as usize, 0x5a);
+                assert_eq!(t.total_len() as usize, msg.len());
                 match t.kind {
                     TransmitKind::DataTransfer => {
                         let r = DataTransferRepr::parse(&DataTransfer::new_unchecked(&msg[..]))
@@ -94,8 +95,17 @@ fn counters_match_the_wire() {
         consumer: smbdirect::Consumer::Streaming,
         ..Config::default_client()
     };
-    let mut c = Engine::new(Role::Client, cfg, T0).unwrap();
-    let mut s = Engine::new(Role::Server, cfg, T0).unwrap();
+    // Different targets each way, so that each is seen where it belongs.
+    let ccfg = Config {
+        send_credit_target: 200,
+        ..cfg
+    };
+    let scfg = Config {
+        send_credit_target: 150,
+        ..cfg
+    };
+    let mut c = Engine::new(Role::Client, ccfg, T0).unwrap();
+    let mut s = Engine::new(Role::Server, scfg, T0).unwrap();
     let (mut ct, mut st) = (Tally::default(), Tally::default());
     // The server posts its receive before the request leaves.
     pump(&mut s, &mut st, &mut c, &mut ct);
@@ -121,6 +131,16 @@ fn counters_match_the_wire() {
         assert_eq!(x.messages_sent, 3);
         assert_eq!(x.messages_received, 3);
     }
+    // CreditsRequested carries each side's target to the other.
+    let (cs, ss) = (c.stats(), s.stats());
+    assert_eq!(
+        (cs.send_credit_target, ss.receive_credit_target),
+        (200, 200)
+    );
+    assert_eq!(
+        (ss.send_credit_target, cs.receive_credit_target),
+        (150, 150)
+    );
     assert_eq!(c.stats().bytes_sent, 23_001);
     assert_eq!(s.stats().bytes_sent, 23_022);
     assert_eq!(s.stats().bytes_received, 23_001);
