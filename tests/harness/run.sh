@@ -114,7 +114,7 @@ EOF
 
 run_py failures --scenario selftest-assert --scenario selftest-checksum \
 	--scenario selftest-lkdtm-warn --scenario selftest-lkdtm-bug \
-	--scenario selftest-fault-window \
+	--scenario selftest-fault-window --scenario selftest-hung-task \
 	--scenario selftest-kmemleak --scenario selftest-upstream-warn \
 	--scenario selftest-upstream-ours
 verdicts failures
