@@ -10,8 +10,8 @@ use smbdirect::wire::{
     SMB_DIRECT_RESPONSE_REQUESTED,
 };
 use smbdirect::{
-    negotiate, Action, Config, DecodeError, DisconnectReason, Engine, Instant, RecvOutcome, Role,
-    State,
+    negotiate, Action, CancelError, Config, DecodeError, DisconnectReason, Engine, Instant,
+    RecvOutcome, Role, State,
 };
 
 const T: Instant = Instant(0);
@@ -141,4 +141,16 @@ fn nothing_leaves_after_a_failure() {
     e.on_disconnected(T);
     assert_eq!(e.state(), State::Closed);
     assert_eq!(e.poll_timeout(), None);
+}
+
+/// A message queued behind no credit has not started: it can be
+/// cancelled, once.
+#[test]
+fn queued_message_cancelled_before_it_starts() {
+    let mut e = client_with_credits(0);
+    let id = e.send_message(T, 100).unwrap();
+    assert_eq!(e.poll_transmit(u32::MAX), None);
+    assert_eq!(e.cancel_message(T, id), Ok(()));
+    assert_eq!(e.cancel_message(T, id), Err(CancelError::Unknown));
+    assert_eq!(e.stats().messages_cancelled, 1);
 }

@@ -344,3 +344,21 @@ fn descriptor_list_accessors() {
         [1000, 2000, 3000]
     );
 }
+
+/// A descriptor list for an I/O of zero bytes is refused: no descriptor
+/// would be used (known bug 3).
+#[test]
+fn descriptor_list_for_nothing_refused() {
+    let mut b = [0u8; 16];
+    BufferDescriptorV1Repr {
+        offset: 0x1000,
+        token: 1,
+        length: 100,
+    }
+    .emit(&mut BufferDescriptorV1::new_unchecked(&mut b[..]));
+    assert!(matches!(
+        DescriptorList::parse(&b, 0, 4),
+        Err(DecodeError::DescriptorsTooShort { .. })
+    ));
+    assert!(DescriptorList::parse(&b, 1, 4).is_ok());
+}
