@@ -307,7 +307,9 @@ impl<'a> RdmaPlanner<'a> {
         limits: &DeviceLimits,
     ) -> Result<Self, MrError> {
         limits.check()?;
-        let have: u64 = local.iter().map(|s| u64::from(s.len)).sum();
+        // An empty SGE reads as 2 GiB to some providers, and a segment
+        // whose end wraps cannot be mapped: refused as for registrations.
+        let have = check_segments(local)?;
         if have < len {
             return Err(MrError::LocalTooShort { have, need: len });
         }
@@ -687,6 +689,20 @@ mod tests {
                 have: 16_384,
                 need: 20_000
             }
+        );
+        // An empty local segment would become an empty SGE; a wrapping one
+        // cannot be mapped.
+        let mut holed = pages(4, 0);
+        holed[1].len = 0;
+        assert_eq!(
+            RdmaPlanner::new(list, &holed, 8192, &limits).unwrap_err(),
+            MrError::ZeroLengthSegment { index: 1 }
+        );
+        let mut wrapping = pages(4, 0);
+        wrapping[3].addr = u64::MAX - 100;
+        assert_eq!(
+            RdmaPlanner::new(list, &wrapping, 8192, &limits).unwrap_err(),
+            MrError::SegmentOverflow { index: 3 }
         );
     }
 }

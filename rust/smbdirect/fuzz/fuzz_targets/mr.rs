@@ -142,15 +142,21 @@ fuzz_target!(|data: &[u8]| {
         assert!(d.length == raw.length || i + 1 == list.len());
     }
 
-    // RdmaPlanner::new takes local segments that plan_registration refuses:
-    // zero-length ones, for which it plans empty SGEs (some providers read
-    // a zero SGE length as 2 GiB), and ones whose end overflows 64 bits.
-    // Until it refuses them too, they are left out here.
-    let segments: Vec<Segment> = segments
-        .into_iter()
-        .filter(|s| s.len > 0 && s.addr.checked_add(u64::from(s.len)).is_some())
-        .collect();
-    let Ok(mut p) = RdmaPlanner::new(list, &segments, expected, &limits) else {
+    // RdmaPlanner::new refuses what plan_registration refuses: a
+    // zero-length segment (an empty SGE reads as 2 GiB to some providers)
+    // or one whose end overflows 64 bits.
+    let bad = segments
+        .iter()
+        .any(|s| s.len == 0 || s.addr.checked_add(u64::from(s.len)).is_none());
+    let planned = RdmaPlanner::new(list, &segments, expected, &limits);
+    if bad {
+        assert!(
+            planned.is_err(),
+            "planned over an empty or wrapping segment"
+        );
+        return;
+    }
+    let Ok(mut p) = planned else {
         return;
     };
     let mut sges = [Segment::default(); 8];
