@@ -344,6 +344,29 @@ fn negotiate_response_status_refused() {
     assert_eq!(c.stats().negotiate_refused, 1);
 }
 
+/// A failure response still pending when a failure (here the negotiate
+/// timer) ends the connection is not sent: nothing leaves after a failure,
+/// even to a transport that polls transmits on their own.
+#[test]
+fn pending_failure_response_dropped_after_teardown() {
+    let mut s = Engine::new(Role::Server, Config::default_server(), T0).unwrap();
+    assert_eq!(drive(&mut s), [Action::PostReceives(1)]);
+    let mut req = smbdirect::negotiate::build_request(&Config::default_client());
+    req.min_version = 0x0200;
+    req.max_version = 0x0300;
+    assert!(s.on_recv(T0, &emit_request(&req)).is_err());
+    assert_eq!(s.state(), State::Closing);
+    let deadline = s.poll_timeout().unwrap();
+    s.on_timeout(deadline);
+    assert_eq!(s.poll_transmit(u32::MAX), None);
+    assert_eq!(
+        s.poll_event(),
+        Some(smbdirect::Event::Disconnect(
+            DisconnectReason::NegotiateTimeout
+        ))
+    );
+}
+
 /// §3.1.5.6: a request without version 1.0 in its range gets a failure
 /// response with STATUS_NOT_SUPPORTED, then a disconnect; other request
 /// errors disconnect without a response.

@@ -11,7 +11,7 @@ use smbdirect::wire::{
 };
 use smbdirect::{
     negotiate, Action, CancelError, Config, DecodeError, DisconnectReason, Engine, Instant,
-    RecvOutcome, Role, State,
+    RecvOutcome, Role, SendToken, State,
 };
 
 const T: Instant = Instant(0);
@@ -54,6 +54,15 @@ fn first_failure_names_the_disconnect() {
 /// credit-only one granting the server its credits, spends one: `credits`
 /// are left.
 fn client_with_credits(credits: u16) -> Engine {
+    let (mut e, held) = client_holding_credit_message(credits);
+    e.on_send_complete(T, held).unwrap();
+    e
+}
+
+/// A connected client holding `credits` send credits whose first
+/// credit-only message (the grant that follows the negotiation) is still in
+/// flight; returns its token.
+fn client_holding_credit_message(credits: u16) -> (Engine, SendToken) {
     let cfg = Config::default_client();
     let mut e = Engine::new(Role::Client, cfg, T).unwrap();
     assert_eq!(e.poll_action(), Some(Action::PostReceives(1)));
@@ -69,26 +78,42 @@ fn client_with_credits(credits: u16) -> Engine {
         .emit(&mut NegotiateResponse::new_unchecked(&mut b[..]));
     assert_eq!(e.on_recv(T, &b), Ok(RecvOutcome::Repost));
     e.on_receives_posted(T, 1).unwrap();
-    let mut credit_only = 0;
+    let mut credit_only = Vec::new();
     while let Some(a) = e.poll_action() {
         match a {
             Action::PostReceives(n) => e.on_receives_posted(T, n).unwrap(),
             Action::Transmit(t) => {
                 assert_eq!(t.payload_len, 0);
-                e.on_send_complete(T, t.token).unwrap();
-                credit_only += 1;
+                credit_only.push(t.token);
             }
             _ => {}
         }
     }
-    assert_eq!(credit_only, 1);
+    assert_eq!(credit_only.len(), 1);
     assert_eq!(e.state(), State::Connected);
     assert_eq!(e.stats().send_credits, credits);
     // The request builder agrees with what was sent.
     let mut r = [0u8; 20];
     negotiate::build_request(&cfg).emit(&mut NegotiateRequest::new_unchecked(&mut r[..]));
     assert_eq!(&r[..], request.header());
-    e
+    (e, credit_only[0])
+}
+
+/// A failed data send is accounted to its message only: a credit-only
+/// message still in flight completes normally afterwards, and a second
+/// completion of it is refused.
+#[test]
+fn failed_send_leaves_other_sends_accounted() {
+    let (mut e, control) = client_holding_credit_message(3);
+    e.send_message(T, 100).unwrap();
+    let Some(Action::Transmit(data)) = e.poll_action() else {
+        panic!("no data transmit");
+    };
+    assert!(data.payload_len > 0);
+    e.on_send_failed(T, data.token);
+    assert_eq!(e.state(), State::Closing);
+    assert_eq!(e.on_send_complete(T, control), Ok(()));
+    assert!(e.on_send_complete(T, control).is_err());
 }
 
 /// The flags of the next transmit, which must be a data fragment.
