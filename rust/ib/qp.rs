@@ -614,20 +614,7 @@ impl<H: WorkHandler> QueuePair<H> {
         access: Access,
         tag: H::Tag,
     ) -> Result<(), PostError<DmaBuf, H::Tag>> {
-        if !self.pd().same(mr.inner.pd()) {
-            pr_err!("registration of a memory region of another protection domain refused\n");
-            return Err((EINVAL, None, tag));
-        }
-        if let Err(e) = mr.inner.start(WorkKind::RegMr) {
-            return Err((e, None, tag));
-        }
-        let p = match self.posted(WorkKind::RegMr, 1, None, Some(mr.inner.clone()), tag) {
-            Ok(p) => p,
-            Err(e) => {
-                mr.inner.post_refused(WorkKind::RegMr);
-                return Err(e);
-            }
-        };
+        let p = self.mr_posted(mr, WorkKind::RegMr, tag)?;
         let mut wr = bindings::ib_reg_wr {
             mr: mr.inner.as_ptr(),
             key: mr.rkey(),
@@ -647,19 +634,7 @@ impl<H: WorkHandler> QueuePair<H> {
         mr: &FastRegMr,
         tag: H::Tag,
     ) -> Result<(), PostError<DmaBuf, H::Tag>> {
-        if !self.pd().same(mr.inner.pd()) {
-            return Err((EINVAL, None, tag));
-        }
-        if let Err(e) = mr.inner.start(WorkKind::LocalInv) {
-            return Err((e, None, tag));
-        }
-        let p = match self.posted(WorkKind::LocalInv, 1, None, Some(mr.inner.clone()), tag) {
-            Ok(p) => p,
-            Err(e) => {
-                mr.inner.post_refused(WorkKind::LocalInv);
-                return Err(e);
-            }
-        };
+        let p = self.mr_posted(mr, WorkKind::LocalInv, tag)?;
         let mut wr = bindings::ib_send_wr {
             opcode: bindings::ib_wr_opcode_IB_WR_LOCAL_INV,
             send_flags: bindings::ib_send_flags_IB_SEND_SIGNALED as c_int,
@@ -668,6 +643,29 @@ impl<H: WorkHandler> QueuePair<H> {
         wr.ex.invalidate_rkey = mr.rkey();
         wr.__bindgen_anon_1.wr_cqe = p.cast::<bindings::ib_cqe>();
         self.post_send_wr(&wr, p)
+    }
+
+    /// Checks that `mr` belongs to this queue pair's PD and may start
+    /// `kind` (moving it to the posted state), then allocates the context
+    /// of that work request; undoes the state change if that fails.
+    fn mr_posted(
+        &self,
+        mr: &FastRegMr,
+        kind: WorkKind,
+        tag: H::Tag,
+    ) -> Result<*mut Posted<H>, PostError<DmaBuf, H::Tag>> {
+        if !self.pd().same(mr.inner.pd()) {
+            pr_err!(
+                "{:?} of a memory region of another protection domain refused\n",
+                kind
+            );
+            return Err((EINVAL, None, tag));
+        }
+        if let Err(e) = mr.inner.start(kind) {
+            return Err((e, None, tag));
+        }
+        self.posted(kind, 1, None, Some(mr.inner.clone()), tag)
+            .inspect_err(|_| mr.inner.post_refused(kind))
     }
 
     /// Posts the RDMA reads or writes of `ctx` (made on this queue pair);
