@@ -247,15 +247,21 @@ impl<C: WorkHandler<Tag = u64>> Pair<C> {
     /// its own `rdma_disconnect` (DREP); only then does the active side see
     /// DISCONNECTED without waiting for the CM's timeout.
     pub(super) fn disconnect(&self) -> Result<(), Failure> {
-        self.client.disconnect();
-        self.s_id
-            .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
-            .step("server disconnected")?;
-        self.s_id.disconnect();
-        self.client
-            .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
-            .step("client disconnected")
+        disconnect(&self.client, &self.s_id)
     }
+}
+
+/// Disconnects `client` from `server` and waits until each has seen it (see
+/// [`Pair::disconnect`]).
+fn disconnect(client: &CmId, server: &CmId) -> Result<(), Failure> {
+    client.disconnect();
+    server
+        .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
+        .step("server disconnected")?;
+    server.disconnect();
+    client
+        .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
+        .step("client disconnected")
 }
 
 /// Runs the self test on the device that owns `addr`.
@@ -422,13 +428,7 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
 
     // Disconnect and wait for both sides to see it; drops tear down the
     // rest in order (QP drained and destroyed, CQ, PD, then the cm id).
-    client.disconnect();
-    s_id.wait_for(CmEvent::Disconnected, TIMEOUT_MS)
-        .step("server disconnected")?;
-    s_id.disconnect();
-    client
-        .wait_for(CmEvent::Disconnected, TIMEOUT_MS)
-        .step("client disconnected")?;
+    disconnect(&client, &s_id)?;
     let rkey = key.rkey;
     drop(mr);
     drop(c_qp);
