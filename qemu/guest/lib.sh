@@ -376,3 +376,44 @@ $(dmesg | grep -iE 'cifs|smbd|rdma|ksmbd' | tail -n 15)"
 	ksmbd_stop
 	$RDMA link delete "$dev" 2>/dev/null
 }
+
+# hang_panics SECONDS: a task blocked that long panics the guest with its
+# stack, so a hang fails the scenario at once instead of at its timeout.
+hang_panics() {
+	echo "$1" >/proc/sys/kernel/hung_task_timeout_secs
+	echo 1 >/proc/sys/kernel/hung_task_panic
+}
+
+FAULT_ATTRS="failslab fail_page_alloc"
+
+# fault_setup: every allocation of a task with fail-nth armed is eligible
+# (GFP_KERNEL included, any order), and injections print nothing.
+fault_setup() {
+	local f
+	for f in $FAULT_ATTRS; do
+		echo N >/sys/kernel/debug/$f/ignore-gfp-wait
+		echo 0 >/sys/kernel/debug/$f/verbose
+	done
+	echo 0 >/sys/kernel/debug/fail_page_alloc/min-order
+}
+
+# symbol_range NAME: "0xSTART 0xEND" of a kernel or module function, from
+# /proc/kallsyms (END is the next symbol's address); nothing if not found.
+symbol_range() {
+	local from to
+	from=$(grep -w "$1" /proc/kallsyms | awk '{print $1}' | head -n 1)
+	[ -n "$from" ] || return 1
+	to=$(awk '{print $1}' /proc/kallsyms | sort | awk -v s="$from" '$1 > s { print; exit }')
+	[ -n "$to" ] || return 1
+	echo "0x$from 0x$to"
+}
+
+# fault_filter require|reject START END: only fail allocations whose stack
+# passes through (require) or never through (reject) START..END.
+fault_filter() {
+	local f
+	for f in $FAULT_ATTRS; do
+		echo "$2" >/sys/kernel/debug/$f/$1-start
+		echo "$3" >/sys/kernel/debug/$f/$1-end
+	done
+}

@@ -45,30 +45,19 @@ check "qp_dropped_in_own_completion_torn_down" $? "$line"
 
 # A task stuck in D state (a drain that never completes) panics the guest
 # with its stack after 30 s, instead of hanging until the timeout.
-echo 30 >/proc/sys/kernel/hung_task_timeout_secs
-echo 1 >/proc/sys/kernel/hung_task_panic
+hang_panics 30
 
 # Fault injection: every allocation of the task is eligible, quietly.
-dbg=/sys/kernel/debug
-for f in failslab fail_page_alloc; do
-	echo N >$dbg/$f/ignore-gfp-wait
-	echo 0 >$dbg/$f/verbose
-done
-echo 0 >$dbg/fail_page_alloc/min-order
+fault_setup
 # Upstream rxe bug, not ours: when allocating the responder's rd_atomic array
 # fails in rxe_qp_from_attr (modify to RTR), 6.12.117's rxe leaves its
 # receive task disabled, so the queue pair's receive queue never flushes and
 # ib_drain_qp (any ib_core consumer's teardown) waits forever. Faults are
 # kept out of that one function (the stack filter rejects its address
 # range); every other allocation, rxe's included, is still walked.
-from=$(grep -w rxe_qp_from_attr /proc/kallsyms | awk '{print $1}' | head -n 1)
-to=$(awk '{print $1}' /proc/kallsyms | sort | awk -v s="$from" '$1 > s { print; exit }')
-if [ -n "$from" ] && [ -n "$to" ]; then
-	for f in failslab fail_page_alloc; do
-		echo "0x$from" >$dbg/$f/reject-start
-		echo "0x$to" >$dbg/$f/reject-end
-	done
-	note "fault_filter" "rxe_qp_from_attr 0x$from-0x$to kept out of the walk (upstream rxe hang)"
+if range=$(symbol_range rxe_qp_from_attr); then
+	fault_filter reject $range
+	note "fault_filter" "rxe_qp_from_attr $range kept out of the walk (upstream rxe hang)"
 else
 	check "rxe_qp_from_attr_found" 1 "not in /proc/kallsyms"
 fi

@@ -15,19 +15,11 @@ rdma_link rxe rxe0 || exit 1
 load rdma_cm || exit 1
 out=$($MODPROBE smbdirect_rs selftest_addr=$SERVER_IP 2>&1)
 require "load" $? "$out"
-echo 30 >/proc/sys/kernel/hung_task_timeout_secs
-echo 1 >/proc/sys/kernel/hung_task_panic
-dbg=/sys/kernel/debug
-from=$(grep -w rxe_qp_from_attr /proc/kallsyms | awk '{print $1}' | head -n 1)
-to=$(awk '{print $1}' /proc/kallsyms | sort | awk -v s="$from" '$1 > s { print; exit }')
-require "rxe_qp_from_attr_found" "$([ -n "$from" ] && [ -n "$to" ]; echo $?)" "0x$from-0x$to"
-for f in failslab fail_page_alloc; do
-	echo N >$dbg/$f/ignore-gfp-wait
-	echo 0 >$dbg/$f/verbose
-	echo "0x$from" >$dbg/$f/require-start
-	echo "0x$to" >$dbg/$f/require-end
-done
-echo 0 >$dbg/fail_page_alloc/min-order
+hang_panics 30
+range=$(symbol_range rxe_qp_from_attr)
+require "rxe_qp_from_attr_found" $? "$range"
+fault_setup
+fault_filter require $range
 echo "smbdrs: fault injection on" >/dev/kmsg
 /usr/bin/failnth /sys/module/smbdirect_rs/parameters/run rdma 3
 check "walk_returned" 0 "the drain did not hang"
