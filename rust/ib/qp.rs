@@ -31,7 +31,7 @@ use super::cm::{CmId, CmIdInner};
 use super::dma::DmaBuf;
 use super::mr::{Access, FastRegMr, MrInner, RemoteKey};
 use super::rw::RwCtx;
-use super::verbs::{current_task, Cq, Done, Pd, WorkHandler, WorkKind};
+use super::verbs::{current_task, reserve_slots, Cq, Done, Pd, WorkHandler, WorkKind};
 use super::{errno, ffi};
 
 /// Sizes of a queue pair's queues.
@@ -160,17 +160,6 @@ impl<H: WorkHandler> QpShared<H> {
             recv_cap,
             orphans: AtomicPtr::new(core::ptr::null_mut()),
         }? Error)
-    }
-
-    fn reserve(used: &AtomicU32, cap: u32, n: u32) -> Result {
-        let mut cur = used.load(Ordering::Relaxed);
-        loop {
-            let next = cur.checked_add(n).filter(|&v| v <= cap).ok_or(ENOSPC)?;
-            match used.compare_exchange(cur, next, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return Ok(()),
-                Err(v) => cur = v,
-            }
-        }
     }
 
     /// Drains the queue pair, then frees what was left with it.
@@ -414,7 +403,7 @@ impl<H: WorkHandler> QueuePair<H> {
         } else {
             (&shared.send_used, shared.send_cap, send_slots)
         };
-        if let Err(e) = QpShared::<H>::reserve(used, cap, n) {
+        if let Err(e) = reserve_slots(used, cap, n) {
             return Err((e, buf, tag));
         }
         let slot = match KBox::<Posted<H>>::new_uninit(GFP_KERNEL) {

@@ -163,20 +163,7 @@ impl CqInner {
 
     /// Reserves `n` entries for a queue pair's work requests.
     pub(crate) fn reserve(&self, n: u32) -> Result {
-        let mut cur = self.reserved.load(Ordering::Relaxed);
-        loop {
-            let next = cur
-                .checked_add(n)
-                .filter(|&v| v <= self.entries)
-                .ok_or(ENOSPC)?;
-            match self
-                .reserved
-                .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Relaxed)
-            {
-                Ok(_) => return Ok(()),
-                Err(v) => cur = v,
-            }
-        }
+        reserve_slots(&self.reserved, self.entries, n)
     }
 
     pub(crate) fn unreserve(&self, n: u32) {
@@ -192,6 +179,19 @@ impl CqInner {
     /// Whether the calling task is running one of this CQ's completions.
     pub(crate) fn in_completion(&self) -> bool {
         self.completing.load(Ordering::Acquire) == current_task()
+    }
+}
+
+/// Adds `n` to `used` unless that would pass `cap` (`ENOSPC`): how queue
+/// pairs take work request slots and CQ entries, from any thread.
+pub(crate) fn reserve_slots(used: &AtomicU32, cap: u32, n: u32) -> Result {
+    let mut cur = used.load(Ordering::Relaxed);
+    loop {
+        let next = cur.checked_add(n).filter(|&v| v <= cap).ok_or(ENOSPC)?;
+        match used.compare_exchange(cur, next, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return Ok(()),
+            Err(v) => cur = v,
+        }
     }
 }
 
