@@ -11,7 +11,7 @@
 //! Disconnection and device removal are also kept as sticky flags, so a
 //! waiter never misses them even if the event ring overflows.
 
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -166,7 +166,16 @@ impl Drop for PendingRequest {
     }
 }
 
+/// Told of the events of an identifier as they happen, from rdma_cm's event
+/// handler: it must not sleep for long, and must not destroy the identifier
+/// (hand that to a work item).
+pub trait CmWatcher: Send + Sync {
+    /// `ev` happened on the watched identifier.
+    fn cm_event(&self, ev: CmEvent);
+}
+
 struct CmState {
+    watcher: Option<Arc<dyn CmWatcher>>,
     events: [Option<CmEvent>; EVENT_RING],
     head: usize,
     len: usize,
@@ -179,6 +188,7 @@ struct CmState {
 impl CmState {
     fn new() -> Self {
         Self {
+            watcher: None,
             events: [None; EVENT_RING],
             head: 0,
             len: 0,
@@ -236,8 +246,15 @@ impl CmShared {
     }
 
     fn record(&self, ev: CmEvent) {
-        self.state.lock().push(ev);
+        let mut state = self.state.lock();
+        state.push(ev);
+        let watcher = state.watcher.clone();
+        drop(state);
         self.cond.notify_all();
+        // Outside the lock: the watcher may call back into the identifier.
+        if let Some(w) = watcher {
+            w.cm_event(ev);
+        }
     }
 }
 
@@ -507,6 +524,32 @@ impl CmId {
         }
     }
 
+    /// Tells `watcher` of every event from now on (replacing any earlier
+    /// watcher), and at once of a disconnection or device removal that
+    /// already happened. The identifier holds the reference until
+    /// [`CmId::unwatch`] or its destruction.
+    pub fn watch(&self, watcher: Arc<dyn CmWatcher>) {
+        let mut state = self.shared().state.lock();
+        let missed = if state.device_removed {
+            Some(CmEvent::DeviceRemoval)
+        } else if state.disconnected {
+            Some(CmEvent::Disconnected)
+        } else {
+            None
+        };
+        state.watcher = Some(watcher.clone());
+        drop(state);
+        if let Some(ev) = missed {
+            watcher.cm_event(ev);
+        }
+    }
+
+    /// Stops telling the watcher of events and drops its reference.
+    pub fn unwatch(&self) {
+        let old = self.shared().state.lock().watcher.take();
+        drop(old);
+    }
+
     /// Whether the peer disconnected or the device went away.
     pub fn is_disconnected(&self) -> bool {
         let state = self.shared().state.lock();
@@ -515,15 +558,15 @@ impl CmId {
 
     /// Resolves `dst` to a device and a route, waiting up to `timeout_ms`
     /// for each step.
-    pub fn resolve(&self, dst: SocketAddrV4, timeout_ms: u32) -> Result {
-        let mut addr = sockaddr_in(dst);
-        // SAFETY: `id` is valid; `addr` is a valid `sockaddr_in` that
-        // rdma_cm copies before returning.
+    pub fn resolve(&self, dst: impl Into<SocketAddr>, timeout_ms: u32) -> Result {
+        let mut addr = RawSockAddr::new(dst.into());
+        // SAFETY: `id` is valid; `addr` is a valid IPv4 or IPv6 socket
+        // address that rdma_cm copies before returning.
         to_result(unsafe {
             bindings::rdma_resolve_addr(
                 self.inner.as_ptr(),
                 core::ptr::null_mut(),
-                core::ptr::addr_of_mut!(addr).cast::<bindings::sockaddr>(),
+                addr.as_mut_ptr(),
                 timeout_ms as kernel::ffi::c_ulong,
             )
         })?;
@@ -594,17 +637,12 @@ pub struct Listener {
 
 impl Listener {
     /// Binds to `addr` and listens with room for `backlog` requests.
-    pub fn bind(addr: SocketAddrV4, backlog: u32) -> Result<Self> {
+    pub fn bind(addr: impl Into<SocketAddr>, backlog: u32) -> Result<Self> {
         let id = CmId::new()?;
-        let mut sa = sockaddr_in(addr);
-        // SAFETY: `id` is valid; `sa` is a valid `sockaddr_in` copied by
-        // rdma_cm.
-        to_result(unsafe {
-            bindings::rdma_bind_addr(
-                id.inner.as_ptr(),
-                core::ptr::addr_of_mut!(sa).cast::<bindings::sockaddr>(),
-            )
-        })?;
+        let mut sa = RawSockAddr::new(addr.into());
+        // SAFETY: `id` is valid; `sa` is a valid IPv4 or IPv6 socket address
+        // copied by rdma_cm.
+        to_result(unsafe { bindings::rdma_bind_addr(id.inner.as_ptr(), sa.as_mut_ptr()) })?;
         let backlog = c_int::try_from(backlog).map_err(|_| EINVAL)?;
         // SAFETY: `id` is valid and bound.
         to_result(unsafe { bindings::rdma_listen(id.inner.as_ptr(), backlog) })?;
@@ -679,10 +717,22 @@ impl Incoming {
     /// Accepts with `qp` (made on [`Incoming::id`]) and waits up to
     /// `timeout_ms` for the connection to be established.
     pub fn accept<H: super::WorkHandler>(
-        mut self,
+        self,
         qp: &QueuePair<H>,
         param: ConnParam,
         timeout_ms: u32,
+    ) -> Result<CmId> {
+        let id = self.accept_start(qp, param)?;
+        id.wait_for(CmEvent::Established, timeout_ms)?;
+        Ok(id)
+    }
+
+    /// Accepts with `qp` (made on [`Incoming::id`]) without waiting: wait
+    /// for [`CmEvent::Established`] on the returned identifier.
+    pub fn accept_start<H: super::WorkHandler>(
+        mut self,
+        qp: &QueuePair<H>,
+        param: ConnParam,
     ) -> Result<CmId> {
         let id = self.id.take().ok_or(EINVAL)?;
         if !Arc::ptr_eq(&qp.core().id, &id.inner) {
@@ -703,7 +753,6 @@ impl Incoming {
         // A failed `rdma_accept` has already rejected the request and moved
         // the queue pair to the error state: nothing more to answer.
         to_result(ret)?;
-        id.wait_for(CmEvent::Established, timeout_ms)?;
         Ok(id)
     }
 }
@@ -751,13 +800,41 @@ impl core::fmt::Display for DeviceName {
     }
 }
 
-fn sockaddr_in(addr: SocketAddrV4) -> bindings::sockaddr_in {
-    bindings::sockaddr_in {
-        sin_family: bindings::AF_INET as bindings::__kernel_sa_family_t,
-        sin_port: addr.port().to_be(),
-        sin_addr: bindings::in_addr {
-            s_addr: u32::from_ne_bytes(addr.ip().octets()),
-        },
-        ..Default::default()
+/// A socket address in the C layout rdma_cm takes.
+enum RawSockAddr {
+    V4(bindings::sockaddr_in),
+    V6(bindings::sockaddr_in6),
+}
+
+impl RawSockAddr {
+    fn new(addr: SocketAddr) -> Self {
+        match addr {
+            SocketAddr::V4(a) => Self::V4(bindings::sockaddr_in {
+                sin_family: bindings::AF_INET as bindings::__kernel_sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: bindings::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                ..Default::default()
+            }),
+            SocketAddr::V6(a) => {
+                let mut sa = bindings::sockaddr_in6 {
+                    sin6_family: bindings::AF_INET6 as u16,
+                    sin6_port: a.port().to_be(),
+                    sin6_flowinfo: a.flowinfo().to_be(),
+                    sin6_scope_id: a.scope_id(),
+                    ..Default::default()
+                };
+                sa.sin6_addr.in6_u.u6_addr8 = a.ip().octets();
+                Self::V6(sa)
+            }
+        }
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut bindings::sockaddr {
+        match self {
+            Self::V4(sa) => core::ptr::from_mut(sa).cast(),
+            Self::V6(sa) => core::ptr::from_mut(sa).cast(),
+        }
     }
 }

@@ -24,7 +24,7 @@ pub enum DmaDir {
 }
 
 impl DmaDir {
-    fn raw(self) -> bindings::dma_data_direction {
+    pub(crate) fn raw(self) -> bindings::dma_data_direction {
         match self {
             Self::ToDevice => bindings::dma_data_direction_DMA_TO_DEVICE,
             Self::FromDevice => bindings::dma_data_direction_DMA_FROM_DEVICE,

@@ -72,4 +72,33 @@ extern "C" {
     pub(crate) fn smbdrs_ib_init() -> c_int;
     pub(crate) fn smbdrs_ib_exit();
     pub(crate) fn smbdrs_ib_teardown_wq() -> *mut bindings::workqueue_struct;
+    pub(crate) fn smbdrs_printk_ratelimit() -> bool;
+    pub(crate) fn smbdrs_page_alloc() -> *mut bindings::page;
+    pub(crate) fn smbdrs_page_get(page: *mut bindings::page);
+    pub(crate) fn smbdrs_page_put(page: *mut bindings::page);
+    pub(crate) fn smbdrs_page_copy_to(
+        page: *mut bindings::page,
+        offset: usize,
+        src: *const c_void,
+        len: usize,
+    );
+    pub(crate) fn smbdrs_page_copy_from(
+        page: *mut bindings::page,
+        offset: usize,
+        dst: *mut c_void,
+        len: usize,
+    );
+    pub(crate) fn smbdrs_ib_dma_map_page(
+        dev: *mut bindings::ib_device,
+        page: *mut bindings::page,
+        offset: usize,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    ) -> u64;
+    pub(crate) fn smbdrs_ib_dma_unmap_page(
+        dev: *mut bindings::ib_device,
+        addr: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    );
 }

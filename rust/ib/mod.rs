@@ -42,22 +42,31 @@ pub mod cm;
 pub mod dma;
 mod ffi;
 pub mod mr;
+pub mod page;
 pub mod qp;
 pub mod rw;
 pub mod verbs;
 
-pub use cm::{CmEvent, CmId, ConnParam, DeviceName, Incoming, Listener};
+pub use cm::{CmEvent, CmId, CmWatcher, ConnParam, DeviceName, Incoming, Listener};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};
-pub use qp::{exit, init, PostError, QueuePair, QueuePairCaps, RwPostError};
+pub use page::{PageRef, PageSpan, SendPayload, MAX_PAYLOAD_SPANS};
+pub use qp::{exit, init, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError};
 pub use rw::{RwBuf, RwCtx, RwDir};
-pub use verbs::{Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind};
+pub use verbs::{wc_error, Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind};
 
 /// The size of a page, the unit of memory registration.
 pub const PAGE_SIZE: usize = kernel::bindings::PAGE_SIZE;
 
 /// The module name recorded by ib_core as the owner of our objects.
 const OWNER: &kernel::str::CStr = kernel::c_str!("smbdirect_rs");
+
+/// Whether a rate-limited message may be printed now (the kernel's default
+/// limit, shared by every such message of the module).
+pub fn print_allowed() -> bool {
+    // SAFETY: The helper only updates its own static rate-limit state.
+    unsafe { ffi::smbdrs_printk_ratelimit() }
+}
 
 /// Turns a positive errno constant from the bindings into an [`Error`].
 ///

@@ -30,6 +30,7 @@ use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 use super::cm::{CmId, CmIdInner};
 use super::dma::DmaBuf;
 use super::mr::{Access, FastRegMr, MrInner, RemoteKey};
+use super::page::{MappedPayload, SendPayload, MAX_PAYLOAD_SPANS};
 use super::rw::RwCtx;
 use super::verbs::{current_task, reserve_slots, Cq, Done, Pd, WorkHandler, WorkKind};
 use super::{errno, ffi};
@@ -110,6 +111,9 @@ struct Posted<H: WorkHandler> {
     buf: Option<DmaBuf>,
     mr: Option<Arc<MrInner>>,
     rw: Option<RwCtx>,
+    /// Caller pages a send maps; unmapped and released when this context
+    /// is freed, after the completion.
+    payload: Option<MappedPayload>,
     tag: H::Tag,
     /// Next on the list of contexts of partly posted chains (see `post_rw`).
     next_orphan: *mut Posted<H>,
@@ -233,23 +237,30 @@ unsafe extern "C" fn work_done<H: WorkHandler>(
         buf,
         mr,
         rw,
+        payload,
         tag,
         ..
     } = posted;
     // The MR reference goes before the handler runs: the handler may drop
-    // the region's owner, and the region must not outlive it here.
+    // the region's owner, and the region must not outlive it here. Caller
+    // pages are unmapped and released first too: the handler may tell
+    // their owner the send is done.
     drop(mr);
+    drop(payload);
     let cq = &qp.core.cq.inner;
     cq.set_completing(current_task());
-    qp.handler.complete(Done {
-        kind,
-        status: wc.status,
-        byte_len: wc.byte_len,
-        invalidated_rkey,
-        buf,
-        rw,
-        tag,
-    });
+    H::complete(
+        qp.handler.as_arc_borrow(),
+        Done {
+            kind,
+            status: wc.status,
+            byte_len: wc.byte_len,
+            invalidated_rkey,
+            buf,
+            rw,
+            tag,
+        },
+    );
     cq.set_completing(core::ptr::null_mut());
 }
 
@@ -423,6 +434,7 @@ impl<H: WorkHandler> QueuePair<H> {
             buf,
             mr,
             rw: None,
+            payload: None,
             tag,
             next_orphan: core::ptr::null_mut(),
         });
@@ -520,6 +532,48 @@ impl<H: WorkHandler> QueuePair<H> {
             None,
             tag,
         )
+    }
+
+    /// Sends the first `header_len` (> 0) bytes of `header` followed by the
+    /// caller pages of `payload`, which are DMA-mapped where they lie, not
+    /// copied; with `invalidate`, as a Send with Invalidate of that rkey of
+    /// the peer. The work request keeps references to the pages until it
+    /// completes.
+    pub fn post_send_gather(
+        &self,
+        header: DmaBuf,
+        header_len: u32,
+        payload: SendPayload,
+        invalidate: Option<u32>,
+        tag: H::Tag,
+    ) -> Result<(), PostError<DmaBuf, H::Tag>> {
+        let mut sges = [bindings::ib_sge::default(); MAX_PAYLOAD_SPANS + 1];
+        match self.check_buf(&header, header_len) {
+            Ok(sge) => sges[0] = sge,
+            Err(e) => return Err((e, Some(header), tag)),
+        }
+        let spans = payload.spans();
+        let mapped = match payload.map(&self.core().pd.inner, &mut sges[1..]) {
+            Ok(m) => m,
+            Err(e) => return Err((e, Some(header), tag)),
+        };
+        let p = self.posted(WorkKind::Send, 1, Some(header), None, tag)?;
+        // SAFETY: `p` is ours until posted.
+        unsafe { (*p).payload = Some(mapped) };
+        let mut wr = bindings::ib_send_wr {
+            sg_list: sges.as_mut_ptr(),
+            // At most MAX_PAYLOAD_SPANS + 1, which fits.
+            num_sge: (spans + 1) as c_int,
+            opcode: bindings::ib_wr_opcode_IB_WR_SEND,
+            send_flags: bindings::ib_send_flags_IB_SEND_SIGNALED as c_int,
+            ..Default::default()
+        };
+        if let Some(rkey) = invalidate {
+            wr.opcode = bindings::ib_wr_opcode_IB_WR_SEND_WITH_INV;
+            wr.ex.invalidate_rkey = rkey;
+        }
+        wr.__bindgen_anon_1.wr_cqe = p.cast::<bindings::ib_cqe>();
+        self.post_send_wr(&wr, p)
     }
 
     /// Writes the first `len` (> 0) bytes of `buf` into the peer's `remote`.
@@ -726,15 +780,19 @@ impl<H: WorkHandler> Drop for QueuePair<H> {
         // SAFETY: `shared` is taken once, here, and not used afterwards.
         let shared = unsafe { ManuallyDrop::take(&mut self.shared) };
         if shared.core.cq.inner.in_completion() {
-            // SAFETY: The teardown queue exists from module load to module
-            // unload, and this queue pair was made after load and is dropped
-            // before unload (its code runs in the module).
-            let queue = unsafe { workqueue::Queue::from_raw(ffi::smbdrs_ib_teardown_wq()) };
-            queue.enqueue(shared);
+            teardown_queue().enqueue(shared);
         } else {
             shared.finish();
         }
     }
+}
+
+/// The work queue deferred teardowns run on; module unload waits for it.
+pub fn teardown_queue() -> &'static workqueue::Queue {
+    // SAFETY: The queue is created at module load (`init`) and destroyed at
+    // unload (`exit`), after everything made by the module's code (which
+    // alone calls this) is gone; it is valid for as long as callers run.
+    unsafe { workqueue::Queue::from_raw(ffi::smbdrs_ib_teardown_wq()) }
 }
 
 /// Starts the ib layer: the work queue that deferred teardowns run on.

@@ -16,7 +16,7 @@ use kernel::bindings;
 use kernel::error::from_err_ptr;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
-use kernel::sync::{Arc, UniqueArc};
+use kernel::sync::{Arc, ArcBorrow, UniqueArc};
 
 use super::cm::{CmId, CmIdInner};
 use super::dma::DmaBuf;
@@ -320,8 +320,9 @@ pub trait WorkHandler: Send + Sync + Sized + 'static {
     /// Called once per posted work request, successful or not, in process
     /// context on ib_core's completion workqueue. It may drop the queue pair
     /// (its teardown is then deferred to a work item), but the handler must
-    /// not own its own queue pair: the queue pair owns the handler.
-    fn complete(&self, done: Done<Self::Tag>);
+    /// not own its own queue pair: the queue pair owns the handler. `this`
+    /// lets it take a reference to itself for deferred work.
+    fn complete(this: ArcBorrow<'_, Self>, done: Done<Self::Tag>);
 }
 
 /// Connection-level failures of an RDMA work request, as errors.

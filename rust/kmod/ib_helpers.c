@@ -11,8 +11,11 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 #include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
@@ -130,6 +133,64 @@ static void smbdrs_cq_event(struct ib_event *event, void *context)
 void smbdrs_cq_set_event_handler(struct ib_cq *cq)
 {
 	cq->event_handler = smbdrs_cq_event;
+}
+
+/*
+ * One rate limit for every message the Rust side prints about the peer or
+ * the device: a hostile or broken peer must not flood the log.
+ */
+bool smbdrs_printk_ratelimit(void)
+{
+	static DEFINE_RATELIMIT_STATE(smbdrs_rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+
+	return __ratelimit(&smbdrs_rs);
+}
+
+struct page *smbdrs_page_alloc(void)
+{
+	return alloc_page(GFP_KERNEL);
+}
+
+void smbdrs_page_get(struct page *page)
+{
+	get_page(page);
+}
+
+void smbdrs_page_put(struct page *page)
+{
+	put_page(page);
+}
+
+void smbdrs_page_copy_to(struct page *page, size_t offset, const void *src,
+			 size_t len)
+{
+	void *addr = kmap_local_page(page);
+
+	memcpy(addr + offset, src, len);
+	kunmap_local(addr);
+}
+
+void smbdrs_page_copy_from(struct page *page, size_t offset, void *dst,
+			   size_t len)
+{
+	void *addr = kmap_local_page(page);
+
+	memcpy(dst, addr + offset, len);
+	kunmap_local(addr);
+}
+
+u64 smbdrs_ib_dma_map_page(struct ib_device *dev, struct page *page,
+			   size_t offset, size_t size,
+			   enum dma_data_direction dir)
+{
+	return ib_dma_map_page(dev, page, offset, size, dir);
+}
+
+void smbdrs_ib_dma_unmap_page(struct ib_device *dev, u64 addr, size_t size,
+			      enum dma_data_direction dir)
+{
+	ib_dma_unmap_page(dev, addr, size, dir);
 }
 
 /*

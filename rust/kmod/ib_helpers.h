@@ -39,4 +39,18 @@ int smbdrs_ib_init(void);
 void smbdrs_ib_exit(void);
 struct workqueue_struct *smbdrs_ib_teardown_wq(void);
 
+bool smbdrs_printk_ratelimit(void);
+struct page *smbdrs_page_alloc(void);
+void smbdrs_page_get(struct page *page);
+void smbdrs_page_put(struct page *page);
+void smbdrs_page_copy_to(struct page *page, size_t offset, const void *src,
+			 size_t len);
+void smbdrs_page_copy_from(struct page *page, size_t offset, void *dst,
+			   size_t len);
+u64 smbdrs_ib_dma_map_page(struct ib_device *dev, struct page *page,
+			   size_t offset, size_t size,
+			   enum dma_data_direction dir);
+void smbdrs_ib_dma_unmap_page(struct ib_device *dev, u64 addr, size_t size,
+			      enum dma_data_direction dir);
+
 #endif /* _SMBDRS_IB_HELPERS_H */

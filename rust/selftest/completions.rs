@@ -4,7 +4,9 @@
 //! stores each completion; the test thread takes them, by kind or in order.
 
 use kernel::prelude::*;
-use kernel::sync::{new_condvar, new_spinlock, Arc, CondVar, CondVarTimeoutResult, SpinLock};
+use kernel::sync::{
+    new_condvar, new_spinlock, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, SpinLock,
+};
 use kernel::time::msecs_to_jiffies;
 
 use crate::ib::{Done, WorkHandler, WorkKind};
@@ -88,8 +90,9 @@ impl Completions {
 impl WorkHandler for Completions {
     type Tag = u64;
 
-    fn complete(&self, done: Done<u64>) {
-        let mut ring = self.ring.lock();
+    fn complete(this: ArcBorrow<'_, Self>, done: Done<u64>) {
+        let this = &*this;
+        let mut ring = this.ring.lock();
         if ring.len == RING {
             ring.dropped = ring.dropped.saturating_add(1);
             drop(ring);
@@ -101,6 +104,6 @@ impl WorkHandler for Completions {
         ring.slots[tail] = Some(done);
         ring.len += 1;
         drop(ring);
-        self.cond.notify_all();
+        this.cond.notify_all();
     }
 }

@@ -8,7 +8,9 @@
 use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
-use kernel::sync::{new_condvar, new_spinlock, Arc, CondVar, CondVarTimeoutResult, SpinLock};
+use kernel::sync::{
+    new_condvar, new_spinlock, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, SpinLock,
+};
 use kernel::time::msecs_to_jiffies;
 
 use super::rdma::{caps, pattern, recv, send, Failure, Pair, Step, TIMEOUT_MS};
@@ -285,10 +287,11 @@ impl DropOnComplete {
 impl WorkHandler for DropOnComplete {
     type Tag = u64;
 
-    fn complete(&self, done: Done<u64>) {
+    fn complete(this: ArcBorrow<'_, Self>, done: Done<u64>) {
+        let this = &*this;
         let ok = done.is_ok();
         let qp = if ok {
-            self.state.lock().qp.take()
+            this.state.lock().qp.take()
         } else {
             None
         };
@@ -297,13 +300,13 @@ impl WorkHandler for DropOnComplete {
         // queue pair must defer its drain instead of waiting for itself.
         drop(qp);
         drop(done);
-        let mut s = self.state.lock();
+        let mut s = this.state.lock();
         s.dropped |= dropped;
         if !ok {
             s.flushed += 1;
         }
         drop(s);
-        self.cond.notify_all();
+        this.cond.notify_all();
     }
 }
 

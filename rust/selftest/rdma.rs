@@ -50,6 +50,12 @@ impl<T> Step<T> for Result<T> {
     }
 }
 
+impl<T> Step<T> for Result<T, kernel::alloc::AllocError> {
+    fn step(self, what: &'static str) -> Result<T, Failure> {
+        self.map_err(|_| Failure(what, ENOMEM))
+    }
+}
+
 impl<T, B, G> Step<T> for Result<T, (Error, B, G)> {
     fn step(self, what: &'static str) -> Result<T, Failure> {
         self.map_err(|(e, _, _)| Failure(what, e))
