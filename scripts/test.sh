@@ -47,6 +47,7 @@ if run_step kernel scripts/kernel-test.sh debug; then
 	run_step initramfs qemu/mkinitramfs.sh debug &&
 		run_step vm qemu/run.py --flavor debug --out "$logdir/vm" \
 			--scenario module --scenario ib-selftest --scenario ib-hardening \
+			--scenario conn-stream-rxe --scenario conn-stream-siw \
 			--scenario firstlight-client \
 			--scenario firstlight-server --scenario baseline-rxe \
 			--scenario baseline-siw --scenario perftest-rxe

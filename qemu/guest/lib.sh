@@ -417,3 +417,73 @@ fault_filter() {
 		echo "$3" >/sys/kernel/debug/$f/$1-end
 	done
 }
+
+# kv LINE KEY: the value of "KEY=value" in a self test's result line.
+kv() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
+
+# qperf_bw TEST SIZE: qperf's bandwidth (MB/s) between the veth ends, over
+# rdma_cm, with a server started for the one run.
+qperf_bw() {
+	local t=$1 size=$2 out
+	/usr/bin/qperf >/tmp/qperf.server 2>&1 &
+	local qpid=$!
+	sleep 1
+	out=$(/usr/bin/qperf -cm1 -m "$size" -t 3 $SERVER_IP "$t" 2>&1)
+	echo "qperf $t $size: $out" >&2
+	kill $qpid 2>/dev/null
+	wait $qpid 2>/dev/null
+	echo "$out" | awk '$1 == "bw" {
+		v = $3; u = $4
+		if (u ~ /^GB/) v *= 1000; else if (u ~ /^KB/) v /= 1000; else if (u ~ /^B/) v /= 1e6
+		printf "%.1f", v }'
+}
+
+# conn_stream TYPE: the shared connection's self test over an rxe or siw
+# device: two connections of ours (active and passive) in this kernel, 8
+# sender threads a side, messages of random sizes up to past the maximum,
+# every byte checked; then the raw qperf ceiling of the same boot.
+conn_stream() {
+	local type=$1 dev=${1}0 line side
+	net_setup || require "veth setup" 1
+	rdma_link "$type" "$dev" || exit 1
+	load rdma_cm || exit 1
+	out=$($MODPROBE smbdirect_rs selftest_addr=$SERVER_IP 2>&1)
+	require "load" $? "$out"
+	hang_panics 60
+	echo conn >/sys/module/smbdirect_rs/parameters/run
+	line=$(dmesg | grep "smbdirect_rs: selftest conn:" | grep -E ': (PASS|FAIL) ' | tail -n 1)
+	echo "$line"
+	echo "$line" | grep -q ': PASS '
+	check "conn_messages_checked" $? "$line"
+	[ -n "$(kv "$line" client_sent)" ] && [ "$(kv "$line" client_sent)" = "$(kv "$line" server_received)" ] &&
+		[ "$(kv "$line" server_sent)" = "$(kv "$line" client_received)" ]
+	check "conn_every_message_arrived" $? "$line"
+	[ "$(kv "$line" refused_oversize)" -gt 0 ] 2>/dev/null
+	check "conn_oversized_refused" $? "refused_oversize=$(kv "$line" refused_oversize)"
+	# ECONNRESET (104): the passive side saw the active side disconnect.
+	[ "$(kv "$line" server_end)" = "Some(Error(104))" ]
+	check "conn_peer_saw_disconnect" $? "server_end=$(kv "$line" server_end)"
+	for side in client server; do
+		local s
+		s=$(dmesg | grep "smbdirect_rs: selftest conn: $side " | tail -n 1)
+		echo "$s"
+		[ "$(kv "$s" spans_mapped)" -gt 0 ] 2>/dev/null
+		check "conn_${side}_payload_zero_copy" $? "$s"
+		[ "$(kv "$s" receives_recycled)" -gt 0 ] 2>/dev/null
+		check "conn_${side}_receives_recycled" $? "$s"
+		[ "$(kv "$s" post_errors)" = 0 ]
+		check "conn_${side}_no_post_errors" $? "$s"
+		metric "conn_${side}_fragments_sent" "$(kv "$s" fragments_sent)"
+		metric "conn_${side}_credit_waits" "$(kv "$s" credit_waits)"
+	done
+	metric conn_loopback_MBps "$(awk -v k="$(kv "$line" loopback_kBps)" 'BEGIN { printf "%.2f", k / 1000 }')" MB/s
+	metric conn_elapsed_ms "$(kv "$line" elapsed_ms)" ms
+	metric conn_bytes "$(($(kv "$line" client_bytes) + $(kv "$line" server_bytes)))" B
+	out=$($RMMOD smbdirect_rs 2>&1)
+	check "conn_unload" $? "$out"
+	# The raw ceiling of this boot's device: send/receive of our fragment
+	# size, and 1 MiB RDMA writes.
+	metric "qperf_rc_bw_1364_MBps" "$(qperf_bw rc_bw 1364)" MB/s
+	metric "qperf_rc_rdma_write_bw_1M_MBps" "$(qperf_bw rc_rdma_write_bw 1M)" MB/s
+	$RDMA link delete "$dev" 2>/dev/null
+}

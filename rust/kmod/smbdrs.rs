@@ -9,11 +9,32 @@
 
 use kernel::prelude::*;
 
+/// `pr_err!`, rate limited: for errors a peer or a device can cause.
+macro_rules! pr_err_ratelimited {
+    ($($arg:tt)*) => {
+        if $crate::ib::print_allowed() {
+            ::kernel::pr_err!($($arg)*);
+        }
+    };
+}
+
+/// `pr_warn!`, rate limited.
+macro_rules! pr_warn_ratelimited {
+    ($($arg:tt)*) => {
+        if $crate::ib::print_allowed() {
+            ::kernel::pr_warn!($($arg)*);
+        }
+    };
+}
+
 #[path = "../ib/mod.rs"]
 pub mod ib;
 
 #[path = "../smbdirect/src/lib.rs"]
 pub mod smbdirect;
+
+#[path = "../conn/mod.rs"]
+pub mod conn;
 
 #[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
 #[path = "../selftest/mod.rs"]

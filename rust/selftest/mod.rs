@@ -12,6 +12,7 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 
 mod completions;
+mod conn;
 mod firstlight;
 mod misuse;
 mod pump;
@@ -84,6 +85,44 @@ fn run(name: &str) {
         return;
     };
     match name {
+        "conn" => match conn::run(addr) {
+            Ok(r) => {
+                let bytes = r.client.received_bytes + r.server.received_bytes;
+                // Bytes per millisecond are kB/s.
+                let kbps = bytes / (r.elapsed_ms.max(1) as u64);
+                pr_info!(
+                    "selftest conn: PASS senders={} max_message={} client_sent={} client_bytes={} server_sent={} server_bytes={} client_received={} server_received={} refused_oversize={} elapsed_ms={} loopback_kBps={} server_end={:?}\n",
+                    conn::SENDERS,
+                    r.max_message,
+                    r.client.sent,
+                    r.client.sent_bytes,
+                    r.server.sent,
+                    r.server.sent_bytes,
+                    r.client.received,
+                    r.server.received,
+                    r.client.refused_oversize + r.server.refused_oversize,
+                    r.elapsed_ms,
+                    kbps,
+                    r.server_end
+                );
+                for (side, st) in [("client", &r.client_stats), ("server", &r.server_stats)] {
+                    pr_info!(
+                        "selftest conn: {} fragments_sent={} fragments_received={} spans_mapped={} receives_recycled={} send_waits={} credit_waits={} post_errors={} free_receives={} free_headers={}\n",
+                        side,
+                        st.engine.fragments_sent,
+                        st.engine.fragments_received,
+                        st.conn.payload_spans_mapped,
+                        st.conn.receives_recycled,
+                        st.conn.send_waits,
+                        st.engine.send_blocked_no_credit,
+                        st.conn.post_errors,
+                        st.free_receives,
+                        st.free_headers
+                    );
+                }
+            }
+            Err(e) => pr_err!("selftest conn: FAIL {}: {:?}\n", e.0, e.1),
+        },
         "rdma" => match rdma::run(addr) {
             Ok(r) => pr_info!(
                 "selftest rdma: PASS device={} messages={} message_bytes={} rdma_write={} rdma_read={} rw_write={} rw_read={} rkey={:#x}\n",

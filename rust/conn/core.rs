@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The shared core of a connection: the engine under a spinlock, the
+//! posting path under a mutex, the completion handler and the teardown.
+//!
+//! # Locking and completion model
+//!
+//! - Completions run in process context on ib_core's completion workqueue
+//!   (`IB_POLL_WORKQUEUE`), so nothing here runs in interrupt context and
+//!   plain (non-irq) spinlocks suffice.
+//! - `state` (spinlock) guards the engine, the message slots, the delivered
+//!   fragments and the buffer pools. It is held only for engine calls and
+//!   list updates, never across a post or a wait.
+//! - `res` (mutex) owns the queue pair and the rest of the RDMA resources.
+//!   Holding it is what allows posting, so fragments reach the send queue in
+//!   the order the engine produced them even with many senders. It is held
+//!   for one pass of [`ConnCore::pump`], never across a wait for credits or
+//!   completions. Lock order: `res`, then `state`.
+//! - Senders and readers sleep on `changed` with the state lock, with a
+//!   timeout.
+//! - Teardown takes the resources out of `res` and drops them with no lock
+//!   held: the drain runs the completion handler, which takes both locks.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use kernel::prelude::*;
+use kernel::sync::{
+    new_condvar, new_mutex, new_spinlock, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, Mutex,
+    SpinLock,
+};
+use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
+use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
+
+use super::state::{Phase, State};
+use crate::ib::{
+    errno, CmEvent, CmId, CmWatcher, Cq, Done, Pd, QueuePair, SendPayload, WorkHandler, WorkKind,
+};
+use crate::smbdirect::{DisconnectReason, Event, Instant, RecvOutcome, SendToken};
+
+/// What a work request of a connection is, for its completion.
+pub(super) enum Tag {
+    Recv,
+    Send(SendToken),
+}
+
+/// The RDMA resources of a connection, in the order they are dropped.
+pub(super) struct Resources {
+    pub(super) qp: QueuePair<ConnCore>,
+    pub(super) cq: Cq,
+    pub(super) pd: Pd,
+    pub(super) id: CmId,
+}
+
+/// The shared core of one connection (see the module documentation).
+#[pin_data]
+pub(super) struct ConnCore {
+    #[pin]
+    pub(super) state: SpinLock<State>,
+    #[pin]
+    pub(super) changed: CondVar,
+    #[pin]
+    pub(super) res: Mutex<Option<Resources>>,
+    /// One reader at a time: a message is read whole.
+    #[pin]
+    pub(super) reader: Mutex<()>,
+    #[pin]
+    teardown: Work<ConnCore>,
+    /// Held for a whole teardown, so that a second caller returns only
+    /// once everything is freed.
+    #[pin]
+    teardown_lock: Mutex<()>,
+    teardown_queued: AtomicBool,
+    epoch: Ktime,
+    /// Payload spans one send may carry (device SGEs minus the header's).
+    pub(super) payload_spans: usize,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for ConnCore { self.teardown }
+}
+
+impl WorkItem for ConnCore {
+    type Pointer = Arc<ConnCore>;
+
+    fn run(this: Arc<ConnCore>) {
+        this.teardown_now();
+    }
+}
+
+impl ConnCore {
+    pub(super) fn new(state: State, payload_spans: usize) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                state <- new_spinlock!(state, "smbdrs_conn_state"),
+                changed <- new_condvar!("smbdrs_conn_changed"),
+                res <- new_mutex!(None, "smbdrs_conn_res"),
+                reader <- new_mutex!((), "smbdrs_conn_reader"),
+                teardown <- new_work!("smbdrs_conn_teardown"),
+                teardown_lock <- new_mutex!((), "smbdrs_conn_teardown_lock"),
+                teardown_queued: AtomicBool::new(false),
+                epoch: Ktime::ktime_get(),
+                payload_spans,
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The engine's clock: milliseconds since the connection was made.
+    pub(super) fn now(&self) -> Instant {
+        let ms = ktime_ms_delta(Ktime::ktime_get(), self.epoch);
+        Instant::from_millis(u64::try_from(ms).unwrap_or(0))
+    }
+
+    /// Ends the connection with `err` (the first error is kept), wakes every
+    /// waiter and schedules the teardown.
+    pub(super) fn fail(this: ArcBorrow<'_, Self>, st: &mut State, err: Error) {
+        if st.broken().is_none() {
+            st.phase = Phase::Broken(err);
+            let now = this.now();
+            st.engine.on_disconnected(now);
+        }
+        this.changed.notify_all();
+        Self::schedule_teardown(this);
+    }
+
+    fn schedule_teardown(this: ArcBorrow<'_, Self>) {
+        if this.teardown_queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = crate::ib::teardown_queue().enqueue(Arc::<ConnCore>::from(this));
+    }
+
+    /// Acts on the engine's events: wakes senders and connect waiters,
+    /// ends the connection on a disconnect.
+    pub(super) fn handle_events(this: ArcBorrow<'_, Self>, st: &mut State) {
+        let mut woke = false;
+        while let Some(ev) = st.engine.poll_event() {
+            match ev {
+                Event::Connected(p) => {
+                    st.params = Some(p);
+                    if st.phase == Phase::Connecting {
+                        st.phase = Phase::Connected;
+                    }
+                }
+                Event::MessageSent(id) => {
+                    if let Some(slot) = st.slot_of(id) {
+                        slot.sent = true;
+                    }
+                }
+                Event::Disconnect(reason) => {
+                    pr_warn_ratelimited_reason(reason);
+                    Self::fail(this, st, disconnect_error(reason));
+                }
+            }
+            woke = true;
+        }
+        if woke {
+            this.changed.notify_all();
+        }
+    }
+
+    /// Posts what the engine wants posted, in its order: owed reposts and
+    /// new receives, then sends while there are header buffers and credits.
+    pub(super) fn pump(this: ArcBorrow<'_, Self>) {
+        let res = this.res.lock();
+        let Some(r) = res.as_ref() else {
+            return;
+        };
+        Self::pump_receives(this, r);
+        Self::pump_sends(this, r);
+    }
+
+    fn pump_receives(this: ArcBorrow<'_, Self>, r: &Resources) {
+        loop {
+            let mut st = this.state.lock();
+            if st.broken().is_some() {
+                return;
+            }
+            let owed = st.reposts_owed;
+            let asked = if owed > 0 {
+                st.reposts_owed = 0;
+                owed
+            } else {
+                match st.engine.poll_receives() {
+                    Some(n) => n,
+                    None => return,
+                }
+            };
+            let mut posted: u16 = 0;
+            let mut err = None;
+            while posted < asked {
+                let Some(buf) = st.free_recvs.pop() else {
+                    err = Some(errno(kernel::bindings::ENOBUFS));
+                    break;
+                };
+                drop(st);
+                let r2 = r.qp.post_recv(buf, Tag::Recv);
+                st = this.state.lock();
+                match r2 {
+                    Ok(()) => posted += 1,
+                    Err((e, buf, _)) => {
+                        if let Some(buf) = buf {
+                            let _ = st.free_recvs.push(buf);
+                        }
+                        st.counters.post_errors += 1;
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+            let now = this.now();
+            if posted > 0 {
+                if owed > 0 {
+                    st.counters.receives_recycled += u64::from(posted);
+                }
+                let _ = st.engine.on_receives_posted(now, posted);
+            }
+            if let Some(e) = err {
+                st.engine.on_receive_post_failed(now, asked - posted);
+                pr_err_ratelimited!("smbdirect-rs: posting a receive failed: {:?}\n", e);
+                Self::fail(this, &mut st, e);
+                return;
+            }
+            Self::handle_events(this, &mut st);
+        }
+    }
+
+    fn pump_sends(this: ArcBorrow<'_, Self>, r: &Resources) {
+        loop {
+            let mut st = this.state.lock();
+            if !st.established || st.broken().is_some() {
+                return;
+            }
+            let Some(mut header) = st.free_headers.pop() else {
+                return;
+            };
+            // How much of the next message one send can map from where it
+            // stands (the header takes one SGE).
+            let max = match st.engine.next_fragment() {
+                Some(f) => match st.slot_of(f.message) {
+                    Some(slot) => slot.reach(f.offset, this.payload_spans),
+                    None => 0,
+                },
+                None => u32::MAX,
+            };
+            let Some(t) = st.engine.poll_transmit(max) else {
+                let _ = st.free_headers.push(header);
+                Self::handle_events(this, &mut st);
+                return;
+            };
+            let mut payload = SendPayload::new();
+            if let Some(id) = t.message.filter(|_| t.payload_len > 0) {
+                let taken = st
+                    .slot_of(id)
+                    .map(|slot| slot.payload_at(t.payload_offset, t.payload_len, &mut payload))
+                    .unwrap_or(0);
+                if taken != t.payload_len {
+                    // The engine and the slot disagree: a bug, not a wire
+                    // error; end the connection rather than send garbage.
+                    pr_err_ratelimited!(
+                        "smbdirect-rs: fragment of {} bytes found {} in its message\n",
+                        t.payload_len,
+                        taken
+                    );
+                    let now = this.now();
+                    st.engine.on_send_failed(now, t.token);
+                    let _ = st.free_headers.push(header);
+                    Self::fail(this, &mut st, EINVAL);
+                    return;
+                }
+                st.counters.payload_spans_mapped += payload.spans() as u64;
+            }
+            let hdr = t.header();
+            header.write(|b| b[..hdr.len()].copy_from_slice(hdr));
+            let hdr_len = hdr.len() as u32;
+            drop(st);
+            let posted =
+                r.qp.post_send_gather(header, hdr_len, payload, t.invalidate, Tag::Send(t.token));
+            if let Err((e, header, _)) = posted {
+                let mut st = this.state.lock();
+                if let Some(h) = header {
+                    let _ = st.free_headers.push(h);
+                }
+                st.counters.post_errors += 1;
+                let now = this.now();
+                st.engine.on_send_failed(now, t.token);
+                pr_err_ratelimited!("smbdirect-rs: posting a send failed: {:?}\n", e);
+                Self::fail(this, &mut st, e);
+                return;
+            }
+        }
+    }
+
+    /// Handles one completed receive.
+    fn received(this: ArcBorrow<'_, Self>, st: &mut State, done: Done<Tag>) {
+        let ok = done.is_ok();
+        let Some(mut buf) = done.buf else {
+            return;
+        };
+        if !ok {
+            st.counters.completion_errors += 1;
+            let _ = st.free_recvs.push(buf);
+            let now = this.now();
+            st.engine.on_recv_failed(now);
+            if st.broken().is_none() {
+                Self::fail(this, st, crate::ib::wc_error(done.status));
+            }
+            return;
+        }
+        let now = this.now();
+        let len = done.byte_len as usize;
+        let outcome = buf.read(|b| st.engine.on_recv(now, b.get(..len).unwrap_or(&[])));
+        match outcome {
+            Ok(RecvOutcome::Repost) => {
+                let _ = st.free_recvs.push(buf);
+                st.reposts_owed = st.reposts_owed.saturating_add(1);
+            }
+            Ok(RecvOutcome::Deliver(d)) => {
+                if let Err((buf, _)) = st.ready.push((buf, d)) {
+                    // Cannot happen: the ring holds every receive buffer.
+                    let _ = st.free_recvs.push(buf);
+                    Self::fail(this, st, errno(kernel::bindings::ENOBUFS));
+                }
+                this.changed.notify_all();
+            }
+            Ok(RecvOutcome::Release) => {
+                let _ = st.free_recvs.push(buf);
+            }
+            Err(e) => {
+                let _ = st.free_recvs.push(buf);
+                pr_err_ratelimited!("smbdirect-rs: message from the peer refused: {}\n", e);
+            }
+        }
+    }
+
+    /// Handles one completed send.
+    fn sent(this: ArcBorrow<'_, Self>, st: &mut State, done: Done<Tag>, token: SendToken) {
+        let ok = done.is_ok();
+        if let Some(h) = done.buf {
+            let _ = st.free_headers.push(h);
+        }
+        let now = this.now();
+        if ok {
+            let _ = st.engine.on_send_complete(now, token);
+        } else {
+            st.counters.completion_errors += 1;
+            st.engine.on_send_failed(now, token);
+            if st.broken().is_none() {
+                Self::fail(this, st, crate::ib::wc_error(done.status));
+            }
+        }
+    }
+
+    /// Tears the connection down: disconnects, drains and frees every RDMA
+    /// resource and pooled buffer. Callers waiting on the connection get
+    /// its error; in-flight work requests complete (flushed) first.
+    pub(super) fn teardown_now(&self) {
+        let _serial = self.teardown_lock.lock();
+        let res = self.res.lock().take();
+        {
+            let mut st = self.state.lock();
+            if st.broken().is_none() {
+                st.phase = Phase::Broken(errno(kernel::bindings::ESHUTDOWN));
+                let now = self.now();
+                st.engine.on_disconnected(now);
+            }
+        }
+        self.changed.notify_all();
+        let Some(r) = res else {
+            return;
+        };
+        r.id.unwatch();
+        r.id.disconnect();
+        let Resources { qp, cq, pd, id } = r;
+        // Drains: every completion runs (and gives its buffer back) before
+        // this returns.
+        drop(qp);
+        // The pooled buffers hold the protection domain: free them before
+        // the identifier goes.
+        let (recvs, headers, ready) = {
+            let mut st = self.state.lock();
+            (
+                st.free_recvs.take_all(),
+                st.free_headers.take_all(),
+                st.ready.take_all(),
+            )
+        };
+        drop(recvs);
+        drop(headers);
+        drop(ready);
+        drop(cq);
+        drop(pd);
+        drop(id);
+    }
+
+    /// Waits on `changed` for at most `left` jiffies; `Err` on a signal,
+    /// `Ok(false)` on timeout.
+    pub(super) fn wait(
+        &self,
+        st: &mut kernel::sync::lock::Guard<
+            '_,
+            State,
+            kernel::sync::lock::spinlock::SpinLockBackend,
+        >,
+        left: &mut kernel::time::Jiffies,
+    ) -> Result<bool> {
+        match self.changed.wait_interruptible_timeout(st, *left) {
+            CondVarTimeoutResult::Timeout => Ok(false),
+            CondVarTimeoutResult::Signal { .. } => Err(ERESTARTSYS),
+            CondVarTimeoutResult::Woken { jiffies } => {
+                *left = jiffies;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Jiffies of `ms` milliseconds, for [`ConnCore::wait`].
+    pub(super) fn jiffies(ms: u32) -> kernel::time::Jiffies {
+        msecs_to_jiffies(ms)
+    }
+}
+
+impl WorkHandler for ConnCore {
+    type Tag = Tag;
+
+    fn complete(this: ArcBorrow<'_, Self>, done: Done<Tag>) {
+        {
+            let mut st = this.state.lock();
+            match (done.kind, &done.tag) {
+                (WorkKind::Recv, _) => Self::received(this, &mut st, done),
+                (WorkKind::Send, Tag::Send(token)) => {
+                    let token = *token;
+                    Self::sent(this, &mut st, done, token)
+                }
+                _ => drop(done),
+            }
+            Self::handle_events(this, &mut st);
+        }
+        Self::pump(this);
+    }
+}
+
+/// The rdma_cm watcher of a connection: a disconnection or the removal of
+/// the device ends it and schedules its teardown (the identifier cannot be
+/// destroyed from its own event handler, so the teardown runs on a work
+/// item).
+pub(super) struct Watch(pub(super) Arc<ConnCore>);
+
+impl CmWatcher for Watch {
+    fn cm_event(&self, ev: CmEvent) {
+        let err = match ev {
+            CmEvent::Disconnected => errno(kernel::bindings::ECONNRESET),
+            CmEvent::DeviceRemoval => {
+                pr_warn_ratelimited!("smbdirect-rs: RDMA device removed, ending its connection\n");
+                errno(kernel::bindings::ENODEV)
+            }
+            _ => return,
+        };
+        let core = self.0.as_arc_borrow();
+        let mut st = core.state.lock();
+        ConnCore::fail(core, &mut st, err);
+    }
+}
+
+fn disconnect_error(reason: DisconnectReason) -> Error {
+    match reason {
+        DisconnectReason::LocalClose => errno(kernel::bindings::ESHUTDOWN),
+        DisconnectReason::IdleTimeout | DisconnectReason::NegotiateTimeout => {
+            errno(kernel::bindings::ETIMEDOUT)
+        }
+        _ => errno(kernel::bindings::ECONNABORTED),
+    }
+}
+
+fn pr_warn_ratelimited_reason(reason: DisconnectReason) {
+    if reason != DisconnectReason::LocalClose {
+        pr_warn_ratelimited!("smbdirect-rs: connection ends: {:?}\n", reason);
+    }
+}

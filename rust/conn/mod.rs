@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The shared SMB Direct connection: one object, over the engine and the ib
+//! layer, that the cifs and ksmbd transports both use.
+//!
+//! A [`Connection`] is made actively ([`Connection::connect`]) or from a
+//! connect request taken off a [`Listener`](crate::ib::Listener)
+//! ([`Connection::accept`]); either way it returns once MS-SMBD negotiation
+//! is done. Then any number of threads may [`Connection::send`] upper-layer
+//! messages at once: each message is a list of page spans ([`OutMessage`])
+//! that are DMA-mapped where they lie, never copied, with the MS-SMBD
+//! headers taken from a preallocated pool. One reader at a time takes whole
+//! messages with [`Connection::recv`], copied out of receive buffers that
+//! are posted again at once (a fixed pool, never reallocated).
+//!
+//! The connection ends when its owner calls [`Connection::shutdown`] or
+//! drops it, when the peer disconnects, when the engine finds a protocol
+//! error, a work request fails, or the device goes away: every waiter then
+//! gets the error, and a work item disconnects, drains the queue pair and
+//! frees every resource. See `core.rs` for the locking and completion model
+//! and `Documentation/connection.md` for the whole picture.
+//!
+//! Not yet here (see the issue): memory registration from an FRMR pool,
+//! RDMA read/write against a peer's descriptors, the keepalive and idle
+//! timers, and per-work-request contexts from a pool (the ib layer still
+//! allocates one per work request).
+
+mod core;
+mod state;
+
+use ::core::net::SocketAddr;
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use self::core::{ConnCore, Resources, Watch};
+use self::state::{Phase, SpanList, State};
+use crate::ib::{
+    errno, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, Incoming, PageSpan, Pd, QueuePair,
+    QueuePairCaps, MAX_PAYLOAD_SPANS, PAGE_SIZE,
+};
+use crate::smbdirect::engine::MAX_HEADER_LEN;
+use crate::smbdirect::{
+    Config, Consumer, DeviceCaps, Engine, Instant, NegotiatedParams, Role, SendError, Stats,
+};
+
+pub use self::state::ConnCounters;
+
+/// Messages that may be queued for sending at once, across all senders.
+const MESSAGE_SLOTS: usize = 32;
+
+/// A snapshot of a connection's counters, for logs and debug files.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnStats {
+    /// The engine's credits, queues and counters.
+    pub engine: Stats,
+    /// The connection layer's counters.
+    pub conn: ConnCounters,
+    /// Receive buffers not posted.
+    pub free_receives: usize,
+    /// Header buffers not in flight.
+    pub free_headers: usize,
+    /// Delivered fragments not yet read.
+    pub unread_fragments: usize,
+}
+
+/// One upper-layer message to send: page spans, in order.
+///
+/// The span list is lent to the connection for the duration of
+/// [`Connection::send`] and handed back, so a caller that reuses one
+/// `OutMessage` allocates only when it needs more spans than ever before.
+#[derive(Default)]
+pub struct OutMessage {
+    spans: SpanList,
+    len: u32,
+}
+
+impl OutMessage {
+    /// An empty message.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a span.
+    pub fn push(&mut self, span: PageSpan) -> Result {
+        let len = self
+            .len
+            .checked_add(span.len())
+            .ok_or(errno(kernel::bindings::EMSGSIZE))?;
+        self.spans.push(span)?;
+        self.len = len;
+        Ok(())
+    }
+
+    /// Drops every span, keeping the list's memory.
+    pub fn clear(&mut self) {
+        self.spans.clear();
+        self.len = 0;
+    }
+
+    /// The message's length in bytes.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Whether the message has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// An SMB Direct connection (see the module documentation).
+pub struct Connection {
+    core: Arc<ConnCore>,
+}
+
+impl Connection {
+    /// Connects to `dst`, negotiates as the client, and returns once
+    /// messages may flow; each step waits at most `timeout_ms`.
+    pub fn connect(dst: SocketAddr, config: Config, timeout_ms: u32) -> Result<Self> {
+        let id = CmId::new()?;
+        id.resolve(dst, timeout_ms)?;
+        Self::establish(id, None, Role::Client, config, timeout_ms)
+    }
+
+    /// Accepts `incoming`, negotiates as the server, and returns once
+    /// messages may flow; each step waits at most `timeout_ms`.
+    pub fn accept(incoming: Incoming, config: Config, timeout_ms: u32) -> Result<Self> {
+        let id = incoming.id()?.clone();
+        Self::establish(id, Some(incoming), Role::Server, config, timeout_ms)
+    }
+
+    fn establish(
+        id: CmId,
+        incoming: Option<Incoming>,
+        role: Role,
+        config: Config,
+        timeout_ms: u32,
+    ) -> Result<Self> {
+        let pd = Pd::new(&id)?;
+        let lim = pd.limits();
+        let dev = DeviceCaps {
+            max_qp_wr: lim.max_qp_wr,
+            max_cqe: lim.max_cqe,
+            max_send_sge: lim.max_send_sge,
+            max_recv_sge: lim.max_recv_sge,
+            max_fast_reg_page_list_len: lim.max_fast_reg_page_list_len,
+            page_size: PAGE_SIZE as u32,
+        };
+        // Receive buffers are copied out and reposted as the reader goes.
+        let wanted = Config {
+            consumer: Consumer::Streaming,
+            ..config
+        };
+        let config = wanted.fit_device(&dev).map_err(|e| {
+            pr_err!(
+                "smbdirect-rs: configuration does not fit the device: {:?}\n",
+                e
+            );
+            EINVAL
+        })?;
+        let payload_spans = (lim.max_send_sge.saturating_sub(1) as usize).min(MAX_PAYLOAD_SPANS);
+        if payload_spans == 0 {
+            pr_err!("smbdirect-rs: the device offers one send SGE; two are needed\n");
+            return Err(EINVAL);
+        }
+        let engine = Engine::new(role, config, Instant::from_millis(0)).map_err(|e| {
+            pr_err!("smbdirect-rs: configuration refused: {:?}\n", e);
+            EINVAL
+        })?;
+        let send_wr = u32::from(config.send_queue_depth);
+        let recv_wr = u32::from(config.receive_credit_max);
+        // Both queues complete on one CQ, each with one more entry for the
+        // drain.
+        let cq = Cq::new(&id, send_wr + recv_wr + 2)?;
+        let mut state = State::new(engine, MESSAGE_SLOTS, recv_wr as usize, send_wr as usize)?;
+        for _ in 0..recv_wr {
+            let buf = DmaBuf::new(&pd, config.max_receive_size as usize, DmaDir::FromDevice)?;
+            state.free_recvs.push(buf).map_err(|_| ENOMEM)?;
+        }
+        for _ in 0..send_wr {
+            let buf = DmaBuf::new(&pd, MAX_HEADER_LEN, DmaDir::ToDevice)?;
+            state.free_headers.push(buf).map_err(|_| ENOMEM)?;
+        }
+        let core = ConnCore::new(state, payload_spans)?;
+        let caps = QueuePairCaps {
+            max_send_wr: send_wr,
+            max_recv_wr: recv_wr,
+            max_send_sge: payload_spans as u32 + 1,
+            max_recv_sge: 1,
+            max_rdma_ctxs: 0,
+        };
+        let qp = QueuePair::new(&id, &pd, &cq, caps, core.clone())?;
+        let watch = Arc::new(Watch(core.clone()), GFP_KERNEL)?;
+        let param = ConnParam {
+            responder_resources: lim.max_qp_rd_atom.min(u32::from(u8::MAX)) as u8,
+            initiator_depth: lim.max_qp_init_rd_atom.min(u32::from(u8::MAX)) as u8,
+            retry_count: 6,
+            rnr_retry_count: 7,
+        };
+        *core.res.lock() = Some(Resources {
+            qp,
+            cq,
+            pd,
+            id: id.clone(),
+        });
+        // From here on, dropping `conn` tears everything down.
+        let conn = Connection { core };
+        id.watch(watch);
+        let core = conn.core.as_arc_borrow();
+        // Receives first: the peer may send as soon as it is established.
+        ConnCore::pump(core);
+        {
+            let res = core.res.lock();
+            let r = res.as_ref().ok_or(errno(kernel::bindings::ENOTCONN))?;
+            match incoming {
+                None => r.id.connect(&r.qp, param)?,
+                Some(incoming) => {
+                    incoming.accept_start(&r.qp, param)?;
+                }
+            }
+        }
+        id.wait_for(CmEvent::Established, timeout_ms)?;
+        core.state.lock().established = true;
+        ConnCore::pump(core);
+        conn.wait_negotiated(timeout_ms)?;
+        Ok(conn)
+    }
+
+    fn wait_negotiated(&self, timeout_ms: u32) -> Result {
+        let core = &self.core;
+        let mut left = ConnCore::jiffies(timeout_ms);
+        let mut st = core.state.lock();
+        loop {
+            match st.phase {
+                Phase::Connected => return Ok(()),
+                Phase::Broken(e) => return Err(e),
+                Phase::Connecting => {}
+            }
+            if !core.wait(&mut st, &mut left)? {
+                pr_err!("smbdirect-rs: SMB Direct negotiation timed out\n");
+                return Err(errno(kernel::bindings::ETIMEDOUT));
+            }
+        }
+    }
+
+    /// The negotiated parameters.
+    pub fn params(&self) -> Option<NegotiatedParams> {
+        self.core.state.lock().params
+    }
+
+    /// Sends `msg` as one upper-layer message and returns once every
+    /// fragment has completed, so the caller may reuse its pages; waits at
+    /// most `timeout_ms` for room and credits.
+    ///
+    /// Many threads may send at once; messages leave whole, one after the
+    /// other, in the order their senders got in. A message longer than the
+    /// peer's maximum fragmented size fails with `EMSGSIZE`. A timeout (or
+    /// a signal) before any fragment left cancels the message; after that
+    /// it ends the connection, since a message cannot be half sent.
+    pub fn send(&self, msg: &mut OutMessage, timeout_ms: u32) -> Result {
+        let core = self.core.as_arc_borrow();
+        let mut left = ConnCore::jiffies(timeout_ms);
+        let mut st = core.state.lock();
+        let slot = loop {
+            if let Some(e) = st.broken() {
+                return Err(e);
+            }
+            if st.phase != Phase::Connected {
+                return Err(errno(kernel::bindings::ENOTCONN));
+            }
+            if st.has_free_slot() {
+                let now = core.now();
+                match st.engine.send_message(now, msg.len) {
+                    Ok(id) => match st.claim_slot(id, ::core::mem::take(&mut msg.spans)) {
+                        Ok(i) => break i,
+                        Err(spans) => {
+                            msg.spans = spans;
+                            let _ = st.engine.cancel_message(now, id);
+                        }
+                    },
+                    Err(SendError::QueueFull) => {}
+                    Err(SendError::MessageTooLarge { len, max }) => {
+                        pr_err_ratelimited!(
+                            "smbdirect-rs: message of {} bytes refused, the peer takes {}\n",
+                            len,
+                            max
+                        );
+                        return Err(errno(kernel::bindings::EMSGSIZE));
+                    }
+                    Err(SendError::EmptyMessage) => return Err(EINVAL),
+                    Err(_) => return Err(errno(kernel::bindings::ENOTCONN)),
+                }
+            }
+            st.counters.send_waits += 1;
+            if !core.wait(&mut st, &mut left)? {
+                return Err(errno(kernel::bindings::ETIMEDOUT));
+            }
+        };
+        st.counters.messages_queued += 1;
+        drop(st);
+        ConnCore::pump(core);
+
+        let mut st = core.state.lock();
+        let result = loop {
+            if st.slots[slot].sent {
+                break Ok(());
+            }
+            if let Some(e) = st.broken() {
+                break Err(e);
+            }
+            let why = match core.wait(&mut st, &mut left) {
+                Ok(true) => continue,
+                Ok(false) => errno(kernel::bindings::ETIMEDOUT),
+                Err(e) => e,
+            };
+            let now = core.now();
+            let cancelled = match st.slots[slot].id {
+                Some(id) => st.engine.cancel_message(now, id).is_ok(),
+                None => false,
+            };
+            if !cancelled {
+                pr_err_ratelimited!(
+                    "smbdirect-rs: a message could not be sent in time ({:?}); ending the connection\n",
+                    why
+                );
+                ConnCore::fail(core, &mut st, why);
+            }
+            break Err(why);
+        };
+        msg.spans = st.release_slot(slot);
+        drop(st);
+        // A freed slot may let another sender in.
+        core.changed.notify_all();
+        result
+    }
+
+    /// Waits at most `timeout_ms` for the next upper-layer message and
+    /// copies it into `buf`; returns its length. A message longer than
+    /// `buf` stays queued and gives `EMSGSIZE`.
+    pub fn recv(&self, buf: &mut [u8], timeout_ms: u32) -> Result<usize> {
+        let core = self.core.as_arc_borrow();
+        let _reader = core.reader.lock();
+        let mut left = ConnCore::jiffies(timeout_ms);
+        let mut message_len: Option<usize> = None;
+        loop {
+            let mut st = core.state.lock();
+            let d = loop {
+                if let Some((_, d)) = st.ready.peek() {
+                    break *d;
+                }
+                if let Some(e) = st.broken() {
+                    return Err(e);
+                }
+                match core.wait(&mut st, &mut left) {
+                    Ok(true) => {}
+                    Ok(false) | Err(_) if message_len.is_none() => {
+                        return Err(errno(kernel::bindings::ETIMEDOUT));
+                    }
+                    _ => {
+                        // The rest of a message did not come: the stream
+                        // cannot be resumed at a message boundary.
+                        let e = errno(kernel::bindings::ETIMEDOUT);
+                        ConnCore::fail(core, &mut st, e);
+                        return Err(e);
+                    }
+                }
+            };
+            let len = match message_len {
+                Some(len) => len,
+                None => {
+                    let len = d.message_length as usize;
+                    if len > buf.len() {
+                        return Err(errno(kernel::bindings::EMSGSIZE));
+                    }
+                    message_len = Some(len);
+                    len
+                }
+            };
+            let Some((mut rbuf, d)) = st.ready.pop() else {
+                continue;
+            };
+            drop(st);
+            let start = d.message_offset as usize;
+            let end = start.saturating_add(d.data_length as usize);
+            let from = d.data_offset as usize;
+            let to = from.saturating_add(d.data_length as usize);
+            let copied = match (buf.get_mut(start..end), end <= len) {
+                (Some(dst), true) => rbuf.read(|b| match b.get(from..to) {
+                    Some(src) => {
+                        dst.copy_from_slice(src);
+                        true
+                    }
+                    None => false,
+                }),
+                _ => false,
+            };
+            let mut st = core.state.lock();
+            if st.broken().is_some() {
+                // The teardown may have emptied the pools already: free
+                // the buffer rather than keep the device's PD alive.
+                drop(st);
+                drop(rbuf);
+                st = core.state.lock();
+            } else {
+                let _ = st.free_recvs.push(rbuf);
+                st.counters.receives_recycled += 1;
+            }
+            let now = core.now();
+            if !copied {
+                pr_err_ratelimited!("smbdirect-rs: a fragment does not fit its message\n");
+                ConnCore::fail(core, &mut st, EIO);
+                return Err(EIO);
+            }
+            if let Err(e) = st.engine.buffers_consumed(now, 1) {
+                pr_err_ratelimited!("smbdirect-rs: {}\n", e);
+            }
+            ConnCore::handle_events(core, &mut st);
+            let done = d.end_of_message;
+            if done {
+                st.counters.messages_read += 1;
+            }
+            drop(st);
+            ConnCore::pump(core);
+            if done {
+                return Ok(len);
+            }
+        }
+    }
+
+    /// A snapshot of the connection's counters.
+    pub fn stats(&self) -> ConnStats {
+        let st = self.core.state.lock();
+        ConnStats {
+            engine: st.engine.stats(),
+            conn: st.counters,
+            free_receives: st.free_recvs.len(),
+            free_headers: st.free_headers.len(),
+            unread_fragments: st.ready.len(),
+        }
+    }
+
+    /// The error the connection ended with, if it did.
+    pub fn error(&self) -> Option<Error> {
+        self.core.state.lock().broken()
+    }
+
+    /// Waits at most `timeout_ms` for the connection to end (the peer
+    /// disconnecting, an error, a shutdown); the error it ended with.
+    pub fn wait_ended(&self, timeout_ms: u32) -> Option<Error> {
+        let core = &self.core;
+        let mut left = ConnCore::jiffies(timeout_ms);
+        let mut st = core.state.lock();
+        loop {
+            if let Some(e) = st.broken() {
+                return Some(e);
+            }
+            if !matches!(core.wait(&mut st, &mut left), Ok(true)) {
+                return None;
+            }
+        }
+    }
+
+    /// Ends the connection: disconnects, waits for every work request in
+    /// flight and frees every resource. Senders and readers get `ESHUTDOWN`
+    /// (or the error the connection had already ended with).
+    pub fn shutdown(&self) {
+        {
+            let mut st = self.core.state.lock();
+            let now = self.core.now();
+            st.engine.close(now);
+        }
+        self.core.teardown_now();
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.core.teardown_now();
+    }
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The connection's self test: two connections of ours in one kernel, over
+//! one RDMA device (an active one and the passive one it connects to).
+//! [`SENDERS`] kernel threads per side send messages of random sizes, from
+//! one byte to past the peer's maximum fragmented size, each built in pages
+//! of the sender's that the connection maps without copying; one reader per
+//! side checks every byte of every message and the order of each sender's
+//! messages. Then the active side shuts down and the passive side must see
+//! the disconnect.
+
+use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+
+use kernel::prelude::*;
+use kernel::sync::{new_condvar, new_spinlock, Arc, CondVar, CondVarTimeoutResult, SpinLock};
+use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
+use kernel::workqueue;
+
+use super::rdma::{Failure, Step};
+use crate::conn::{ConnStats, Connection, OutMessage};
+use crate::ib::{errno, Listener, PageRef, PageSpan, PAGE_SIZE};
+use crate::smbdirect::Config;
+
+/// The rdma_cm port the test listens on.
+const PORT: u16 = 18517;
+/// Sending threads per side.
+pub(super) const SENDERS: u32 = 8;
+/// Messages each sender sends (besides the refused oversized ones).
+const MESSAGES: u32 = 24;
+/// Every send or receive waits at most this long.
+const TIMEOUT_MS: u32 = 20_000;
+/// The header each message of at least this size starts with.
+const HEADER: usize = 16;
+/// The sequence number of a sender's last message.
+const END: u32 = u32::MAX;
+
+/// What one side saw.
+#[derive(Default, Clone, Copy)]
+pub(super) struct SideReport {
+    pub(super) sent: u32,
+    pub(super) sent_bytes: u64,
+    pub(super) refused_oversize: u32,
+    pub(super) received: u32,
+    pub(super) received_bytes: u64,
+}
+
+/// What a passing run saw.
+pub(super) struct Report {
+    pub(super) client: SideReport,
+    pub(super) server: SideReport,
+    pub(super) client_stats: ConnStats,
+    pub(super) server_stats: ConnStats,
+    pub(super) elapsed_ms: i64,
+    pub(super) max_message: u32,
+    pub(super) server_end: Option<Error>,
+}
+
+/// A xorshift generator: sizes and contents that differ run to run of a
+/// sender but need no entropy source.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: u32) -> u32 {
+        (self.next() % u64::from(n.max(1))) as u32
+    }
+}
+
+/// Byte `i` of a message with `seed`.
+fn pattern(seed: u32, i: usize) -> u8 {
+    let x = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed);
+    (x ^ (x >> 13)) as u8
+}
+
+/// The seed of message `seq` of `sender`.
+fn seed_of(sender: u32, seq: u32) -> u32 {
+    sender.wrapping_mul(0x9e37_79b9) ^ seq
+}
+
+fn word(bytes: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
+/// Counts running workers; the test thread waits for them.
+#[pin_data]
+struct Join {
+    #[pin]
+    state: SpinLock<(u32, Option<Failure>)>,
+    #[pin]
+    cond: CondVar,
+}
+
+impl Join {
+    fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                state <- new_spinlock!((0, None), "smbdrs_selftest_join"),
+                cond <- new_condvar!("smbdrs_selftest_join_cond"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn start(&self) {
+        self.state.lock().0 += 1;
+    }
+
+    fn finish(&self, r: Result<(), Failure>) {
+        let mut s = self.state.lock();
+        s.0 -= 1;
+        if let Err(f) = r {
+            pr_err!("selftest conn: worker failed: {}: {:?}\n", f.0, f.1);
+            s.1.get_or_insert(f);
+        }
+        drop(s);
+        self.cond.notify_all();
+    }
+
+    /// Waits for every worker; the first failure, if any.
+    fn wait(&self, timeout_ms: u32) -> Result<(), Failure> {
+        let mut s = self.state.lock();
+        let mut left = msecs_to_jiffies(timeout_ms);
+        while s.0 > 0 {
+            match self.cond.wait_interruptible_timeout(&mut s, left) {
+                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+                _ => {
+                    return Err(Failure(
+                        "workers finish",
+                        errno(kernel::bindings::ETIMEDOUT),
+                    ))
+                }
+            }
+        }
+        match s.1.take() {
+            Some(f) => Err(f),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where a side's counters go, shared by its workers.
+type Tally = Arc<SpinLock<SideReport>>;
+
+fn spawn(
+    join: &Arc<Join>,
+    f: impl FnOnce() -> Result<(), Failure> + Send + 'static,
+) -> Result<(), Failure> {
+    join.start();
+    let j = join.clone();
+    workqueue::system_unbound()
+        .try_spawn(GFP_KERNEL, move || j.finish(f()))
+        .map_err(|_| {
+            join.finish(Ok(()));
+            Failure("spawn worker", ENOMEM)
+        })
+}
+
+/// One sender: `MESSAGES` messages of random sizes, an oversized one now
+/// and then (which must be refused), then its end marker.
+fn sender(conn: Arc<Connection>, id: u32, max: u32, tally: Tally) -> Result<(), Failure> {
+    let pages_needed = (max as usize + HEADER).div_ceil(PAGE_SIZE) + 1;
+    let mut pages = KVec::with_capacity(pages_needed, GFP_KERNEL).step("sender pages")?;
+    for _ in 0..pages_needed {
+        pages
+            .push(PageRef::alloc().step("sender page")?, GFP_KERNEL)
+            .step("sender pages")?;
+    }
+    let mut bytes = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL).step("sender scratch")?;
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (u64::from(id) << 32) ^ u64::from(max));
+    let mut msg = OutMessage::new();
+    let mut seq = 0u32;
+    // Sequence numbers count the messages that carry a header (at least
+    // `HEADER` bytes): the reader can only order those.
+    let mut numbered = 0u32;
+    let mut oversize_tried = 0u32;
+    while seq <= MESSAGES {
+        let last = seq == MESSAGES;
+        let len = if last {
+            HEADER as u32
+        } else {
+            match rng.below(8) {
+                0..=2 => 1 + rng.below(HEADER as u32 * 4),
+                3..=5 => 1 + rng.below(16 * 1024),
+                6 => max - rng.below(64),
+                _ if oversize_tried < 2 => {
+                    oversize_tried += 1;
+                    max + 1 + rng.below(PAGE_SIZE as u32)
+                }
+                _ => 1 + rng.below(max),
+            }
+        };
+        let number = if last { END } else { numbered };
+        // The first span starts at an odd offset, to check unaligned SGEs.
+        let first = (rng.below(64) as usize) | 1;
+        let first = first.min(PAGE_SIZE - 1);
+        msg.clear();
+        let mut at = 0usize;
+        let total = len as usize;
+        let mut page = 0usize;
+        while at < total {
+            let off = if page == 0 { first } else { 0 };
+            let n = (PAGE_SIZE - off).min(total - at);
+            let Some(p) = pages.get_mut(page) else {
+                // Oversized messages may need more pages than we have; the
+                // connection must refuse them before looking at the pages.
+                break;
+            };
+            compose_range(id, number, total, at, &mut bytes[..n]);
+            p.write(off, &bytes[..n]).step("fill page")?;
+            msg.push(PageSpan::new(p.share(), off as u32, n as u32).step("span")?)
+                .step("push span")?;
+            at += n;
+            page += 1;
+        }
+        if at < total {
+            // Not enough pages: only ever for an oversized message; pad the
+            // length claim by pushing the last page again.
+            let p = &pages[0];
+            while msg.len() < len {
+                let n = (len - msg.len()).min(PAGE_SIZE as u32);
+                msg.push(PageSpan::new(p.share(), 0, n).step("span")?)
+                    .step("push span")?;
+            }
+        }
+        match conn.send(&mut msg, TIMEOUT_MS) {
+            Ok(()) if len <= max => {
+                let mut t = tally.lock();
+                t.sent += 1;
+                t.sent_bytes += u64::from(len);
+                seq += 1;
+                if len as usize >= HEADER {
+                    numbered += 1;
+                }
+            }
+            Ok(()) => return Err(Failure("oversized message was sent", EINVAL)),
+            Err(e) if e == errno(kernel::bindings::EMSGSIZE) && len > max => {
+                tally.lock().refused_oversize += 1
+            }
+            Err(e) => return Err(Failure("send", e)),
+        }
+    }
+    msg.clear();
+    Ok(())
+}
+
+/// Writes bytes `at..at + out.len()` of message `seq` of `sender`, `total`
+/// bytes long, into `out`: a header (sender, sequence number, length,
+/// seed), then the pattern of the seed; messages shorter than the header
+/// hold the pattern of their length only.
+fn compose_range(sender: u32, seq: u32, total: usize, at: usize, out: &mut [u8]) {
+    if total < HEADER {
+        for (k, b) in out.iter_mut().enumerate() {
+            *b = pattern(total as u32, at + k);
+        }
+        return;
+    }
+    let seed = seed_of(sender, seq);
+    let mut head = [0u8; HEADER];
+    head[0..4].copy_from_slice(&sender.to_le_bytes());
+    head[4..8].copy_from_slice(&seq.to_le_bytes());
+    head[8..12].copy_from_slice(&(total as u32).to_le_bytes());
+    head[12..16].copy_from_slice(&seed.to_le_bytes());
+    for (k, b) in out.iter_mut().enumerate() {
+        let i = at + k;
+        *b = match head.get(i) {
+            Some(&h) => h,
+            None => pattern(seed, i),
+        };
+    }
+}
+
+/// One reader: checks each message and each sender's order until every
+/// sender's end marker has arrived.
+fn reader(conn: Arc<Connection>, max: u32, tally: Tally) -> Result<(), Failure> {
+    let mut buf = KVec::from_elem(0u8, max as usize, GFP_KERNEL).step("reader buffer")?;
+    let mut next = [0u32; SENDERS as usize];
+    let mut ended = 0u32;
+    while ended < SENDERS {
+        let len = conn.recv(&mut buf, TIMEOUT_MS).step("recv")?;
+        let m = &buf[..len];
+        if len == 0 {
+            return Err(Failure("empty message", EIO));
+        }
+        if len < HEADER {
+            if m.iter()
+                .enumerate()
+                .any(|(i, &b)| b != pattern(len as u32, i))
+            {
+                return Err(Failure("short message corrupted", EIO));
+            }
+        } else {
+            let (sender, seq, claimed, seed) = (word(m, 0), word(m, 4), word(m, 8), word(m, 12));
+            if claimed as usize != len || sender >= SENDERS {
+                pr_err!(
+                    "selftest conn: message of {} bytes claims {} from sender {} seq {}: {:02x?}\n",
+                    len,
+                    claimed,
+                    sender,
+                    seq,
+                    &m[..len.min(48)]
+                );
+                return Err(Failure("message header", EIO));
+            }
+            if let Some(i) = (HEADER..len).find(|&i| m[i] != pattern(seed, i)) {
+                pr_err!(
+                    "selftest conn: sender {} message {} ({} bytes) differs at byte {}\n",
+                    sender,
+                    seq,
+                    len,
+                    i
+                );
+                return Err(Failure("message bytes", EIO));
+            }
+            let expected = &mut next[sender as usize];
+            if seq == END {
+                ended += 1;
+            } else if seq != *expected {
+                pr_err!(
+                    "selftest conn: sender {} message {} arrived, {} expected\n",
+                    sender,
+                    seq,
+                    *expected
+                );
+                return Err(Failure("message order", EIO));
+            } else {
+                *expected += 1;
+            }
+        }
+        let mut t = tally.lock();
+        t.received += 1;
+        t.received_bytes += len as u64;
+    }
+    Ok(())
+}
+
+/// Accepts one connection on `listener`, for the test thread to pick up.
+#[pin_data]
+struct Accepted {
+    #[pin]
+    conn: SpinLock<Option<Result<Connection>>>,
+    #[pin]
+    cond: CondVar,
+}
+
+/// Runs the test on the device that owns `addr`.
+pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
+    let at = SocketAddr::V4(SocketAddrV4::new(addr, PORT));
+    let listener =
+        Arc::new(Listener::bind(at, 4).step("bind and listen")?, GFP_KERNEL).step("listener")?;
+    let accepted: Arc<Accepted> = Arc::pin_init(
+        pin_init!(Accepted {
+            conn <- new_spinlock!(None, "smbdrs_selftest_accepted"),
+            cond <- new_condvar!("smbdrs_selftest_accepted_cond"),
+        }),
+        GFP_KERNEL,
+    )
+    .step("accept slot")?;
+    {
+        let listener = listener.clone();
+        let accepted = accepted.clone();
+        workqueue::system_unbound()
+            .try_spawn(GFP_KERNEL, move || {
+                let r = listener
+                    .accept_next(TIMEOUT_MS)
+                    .and_then(|inc| Connection::accept(inc, Config::default_server(), TIMEOUT_MS));
+                *accepted.conn.lock() = Some(r);
+                accepted.cond.notify_all();
+            })
+            .map_err(|_| Failure("spawn acceptor", ENOMEM))?;
+    }
+    let client = Connection::connect(at, Config::default_client(), TIMEOUT_MS);
+    let server = {
+        let mut slot = accepted.conn.lock();
+        let mut left = msecs_to_jiffies(TIMEOUT_MS);
+        loop {
+            if let Some(r) = slot.take() {
+                break r;
+            }
+            match accepted.cond.wait_interruptible_timeout(&mut slot, left) {
+                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+                _ => return Err(Failure("accept", errno(kernel::bindings::ETIMEDOUT))),
+            }
+        }
+    };
+    let client = Arc::new(client.step("connect")?, GFP_KERNEL).step("client")?;
+    let server = Arc::new(server.step("accept")?, GFP_KERNEL).step("server")?;
+    let c_max = client
+        .params()
+        .map(|p| p.max_fragmented_send_size)
+        .unwrap_or(0);
+    let s_max = server
+        .params()
+        .map(|p| p.max_fragmented_send_size)
+        .unwrap_or(0);
+    if c_max == 0 || s_max == 0 {
+        return Err(Failure("negotiated sizes", EINVAL));
+    }
+
+    let c_tally: Tally =
+        Arc::pin_init(new_spinlock!(SideReport::default()), GFP_KERNEL).step("tally")?;
+    let s_tally: Tally =
+        Arc::pin_init(new_spinlock!(SideReport::default()), GFP_KERNEL).step("tally")?;
+    let join = Join::new().step("join")?;
+    let start = Ktime::ktime_get();
+    // Each side reads what the other sends: the client's messages are at
+    // most the server's maximum, and the other way round.
+    {
+        let (conn, tally) = (server.clone(), s_tally.clone());
+        spawn(&join, move || reader(conn, c_max, tally))?;
+        let (conn, tally) = (client.clone(), c_tally.clone());
+        spawn(&join, move || reader(conn, s_max, tally))?;
+    }
+    for id in 0..SENDERS {
+        let (conn, tally) = (client.clone(), c_tally.clone());
+        spawn(&join, move || sender(conn, id, c_max, tally))?;
+        let (conn, tally) = (server.clone(), s_tally.clone());
+        spawn(&join, move || sender(conn, id, s_max, tally))?;
+    }
+    let waited = join.wait(TIMEOUT_MS.saturating_mul(6));
+    let elapsed_ms = ktime_ms_delta(Ktime::ktime_get(), start);
+    let client_stats = client.stats();
+    let server_stats = server.stats();
+    if let Err(f) = waited {
+        client.shutdown();
+        server.shutdown();
+        // Workers may still hold the connections; they end with errors.
+        let _ = join.wait(TIMEOUT_MS);
+        return Err(f);
+    }
+
+    // The active side ends; the passive side must notice by itself.
+    client.shutdown();
+    let server_end = server.wait_ended(TIMEOUT_MS);
+    server.shutdown();
+    if server_end.is_none() {
+        return Err(Failure(
+            "server sees the disconnect",
+            errno(kernel::bindings::ETIMEDOUT),
+        ));
+    }
+    let client_report = *c_tally.lock();
+    let server_report = *s_tally.lock();
+    if client_report.refused_oversize == 0 && server_report.refused_oversize == 0 {
+        return Err(Failure("an oversized message was tried", EINVAL));
+    }
+    Ok(Report {
+        client: client_report,
+        server: server_report,
+        client_stats,
+        server_stats,
+        elapsed_ms,
+        max_message: c_max.max(s_max),
+        server_end,
+    })
+}
