@@ -38,6 +38,7 @@ tools=(
 	"/usr/sbin/mount.cifs /usr/sbin/mount.cifs"
 	"/usr/bin/fio /usr/bin/fio"
 	"/usr/bin/ib_write_bw /usr/bin/ib_write_bw"
+	"/usr/bin/ib_send_bw /usr/bin/ib_send_bw"
 	"/usr/bin/ib_read_bw /usr/bin/ib_read_bw"
 	"/usr/bin/ibv_devinfo /usr/bin/ibv_devinfo"
 	"/usr/bin/qperf /usr/bin/qperf"

@@ -421,27 +421,24 @@ fault_filter() {
 # kv LINE KEY: the value of "KEY=value" in a self test's result line.
 kv() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 
-# qperf_bw TEST SIZE: qperf's bandwidth (MB/s) between the veth ends, over
-# rdma_cm, with a server started for the one run.
-qperf_bw() {
-	local t=$1 size=$2 out
-	/usr/bin/qperf >/tmp/qperf.server 2>&1 &
-	local qpid=$!
-	sleep 1
-	out=$(/usr/bin/qperf -cm1 -m "$size" -t 3 $SERVER_IP "$t" 2>&1)
-	echo "qperf $t $size: $out" >&2
-	kill $qpid 2>/dev/null
-	wait $qpid 2>/dev/null
-	echo "$out" | awk '$1 == "bw" {
-		v = $3; u = $4
-		if (u ~ /^GB/) v *= 1000; else if (u ~ /^KB/) v /= 1000; else if (u ~ /^B/) v /= 1e6
-		printf "%.1f", v }'
+# perftest_bw BINARY DEVICE SIZE ITERS: perftest's average bandwidth (MB/s)
+# between the veth ends over rdma_cm (-R, which iWARP needs), server in the
+# background; empty if it failed.
+perftest_bw() {
+	local bin=$1 dev=$2 size=$3 n=$4 out
+	/usr/bin/$bin -d "$dev" -R -F -s "$size" -n "$n" >/tmp/$bin.server 2>&1 &
+	local spid=$!
+	sleep 2
+	out=$(/usr/bin/$bin -d "$dev" -R -F -s "$size" -n "$n" $SERVER_IP 2>&1)
+	wait $spid
+	echo "$bin $size: $out" >&2
+	echo "$out" | awk -v s="$size" '$1 == s && NF >= 4 { print $4 }' | tail -n 1
 }
 
 # conn_stream TYPE: the shared connection's self test over an rxe or siw
 # device: two connections of ours (active and passive) in this kernel, 8
 # sender threads a side, messages of random sizes up to past the maximum,
-# every byte checked; then the raw qperf ceiling of the same boot.
+# every byte checked; then the raw perftest ceiling of the same boot.
 conn_stream() {
 	local type=$1 dev=${1}0 line side
 	net_setup || require "veth setup" 1
@@ -463,6 +460,15 @@ conn_stream() {
 	# ECONNRESET (104): the passive side saw the active side disconnect.
 	[ "$(kv "$line" server_end)" = "Some(Error(104))" ]
 	check "conn_peer_saw_disconnect" $? "server_end=$(kv "$line" server_end)"
+	# RDMA through pooled fast-registration regions, both ways round: each
+	# side registered 1 MiB + 3 pages and the other wrote and read it.
+	local r
+	r=$(dmesg | grep 'smbdirect_rs: selftest conn: rdma ' | tail -n 1)
+	echo "$r"
+	[ "$(kv "$r" exchanges)" = 2 ] && [ "$(kv "$r" bytes)" -ge $((4 * 1048576)) ] 2>/dev/null
+	check "conn_rdma_both_ways_checked" $? "$r"
+	metric conn_rdma_bytes "$(kv "$r" bytes)" B
+	metric conn_rdma_descriptors "$(kv "$r" descriptors)"
 	for side in client server; do
 		local s
 		s=$(dmesg | grep "smbdirect_rs: selftest conn: $side " | tail -n 1)
@@ -473,17 +479,40 @@ conn_stream() {
 		check "conn_${side}_receives_recycled" $? "$s"
 		[ "$(kv "$s" post_errors)" = 0 ]
 		check "conn_${side}_no_post_errors" $? "$s"
+		for k in registrations remote_invalidations local_invalidations rdma_reads rdma_writes; do
+			[ "$(kv "$s" $k)" -gt 0 ] 2>/dev/null
+			check "conn_${side}_$k" $? "$k=$(kv "$s" $k)"
+		done
 		metric "conn_${side}_fragments_sent" "$(kv "$s" fragments_sent)"
 		metric "conn_${side}_credit_waits" "$(kv "$s" credit_waits)"
 	done
 	metric conn_loopback_MBps "$(awk -v k="$(kv "$line" loopback_kBps)" 'BEGIN { printf "%.2f", k / 1000 }')" MB/s
 	metric conn_elapsed_ms "$(kv "$line" elapsed_ms)" ms
 	metric conn_bytes "$(($(kv "$line" client_bytes) + $(kv "$line" server_bytes)))" B
+	# The raw ceiling of this boot's device (perftest, which speaks iWARP
+	# too): sends of our fragment size, and 1 MiB RDMA writes.
+	metric "raw_send_bw_1364_MBps" "$(perftest_bw ib_send_bw "$dev" 1364 2000)" MB/s
+	metric "raw_write_bw_1M_MBps" "$(perftest_bw ib_write_bw "$dev" 1048576 20)" MB/s
+
+	# The device goes away in the middle of the traffic: every connection
+	# must end with an error, the deletion must finish (rdma_cm waits for
+	# every identifier on the device to be destroyed), and the module must
+	# unload.
+	local before t0 t1 pid
+	before=$(dmesg | grep -c 'smbdirect_rs: selftest conn: \(PASS\|FAIL\)')
+	echo conn >/sys/module/smbdirect_rs/parameters/run &
+	pid=$!
+	sleep "$(param conn_delete_after 4)"
+	t0=$(now)
+	out=$($RDMA link delete "$dev" 2>&1)
+	check "conn_link_delete_during_traffic" $? "$out"
+	t1=$(now)
+	wait $pid
+	metric conn_link_delete_s "$(elapsed "$t0" "$t1")" s
+	line=$(dmesg | grep 'smbdirect_rs: selftest conn: \(PASS\|FAIL\)' | tail -n +$((before + 1)) | tail -n 1)
+	echo "$line"
+	echo "$line" | grep -q ': FAIL .*Error('
+	check "conn_device_removal_ends_connections" $? "$line"
 	out=$($RMMOD smbdirect_rs 2>&1)
 	check "conn_unload" $? "$out"
-	# The raw ceiling of this boot's device: send/receive of our fragment
-	# size, and 1 MiB RDMA writes.
-	metric "qperf_rc_bw_1364_MBps" "$(qperf_bw rc_bw 1364)" MB/s
-	metric "qperf_rc_rdma_write_bw_1M_MBps" "$(qperf_bw rc_rdma_write_bw 1M)" MB/s
-	$RDMA link delete "$dev" 2>/dev/null
 }

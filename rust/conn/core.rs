@@ -41,6 +41,8 @@ use crate::smbdirect::{DisconnectReason, Event, Instant, RecvOutcome, SendToken}
 pub(super) enum Tag {
     Recv,
     Send(SendToken),
+    /// An operation a caller waits for, by its slot.
+    Op(u16),
 }
 
 /// The RDMA resources of a connection, in the order they are dropped.
@@ -294,6 +296,14 @@ impl ConnCore {
     /// Handles one completed receive.
     fn received(this: ArcBorrow<'_, Self>, st: &mut State, done: Done<Tag>) {
         let ok = done.is_ok();
+        if let Some(rkey) = done.invalidated_rkey {
+            if !st.note_remote_invalidation(rkey) {
+                pr_warn_ratelimited!(
+                    "smbdirect-rs: the peer invalidated a key we did not register ({:#x})\n",
+                    rkey
+                );
+            }
+        }
         let Some(mut buf) = done.buf else {
             return;
         };
@@ -377,14 +387,16 @@ impl ConnCore {
         drop(qp);
         // The pooled buffers hold the protection domain: free them before
         // the identifier goes.
-        let (recvs, headers, ready) = {
+        let (recvs, headers, ready, mrs) = {
             let mut st = self.state.lock();
             (
                 st.free_recvs.take_all(),
                 st.free_headers.take_all(),
                 st.ready.take_all(),
+                st.free_mrs.take_all(),
             )
         };
+        drop(mrs);
         drop(recvs);
         drop(headers);
         drop(ready);
@@ -431,6 +443,14 @@ impl WorkHandler for ConnCore {
                 (WorkKind::Send, Tag::Send(token)) => {
                     let token = *token;
                     Self::sent(this, &mut st, done, token)
+                }
+                (_, Tag::Op(i)) => {
+                    let i = *i;
+                    if !done.is_ok() {
+                        st.counters.completion_errors += 1;
+                    }
+                    Self::op_done(&mut st, i, done.status, done.rw);
+                    this.changed.notify_all();
                 }
                 _ => drop(done),
             }

@@ -20,12 +20,17 @@
 //! frees every resource. See `core.rs` for the locking and completion model
 //! and `Documentation/connection.md` for the whole picture.
 //!
-//! Not yet here (see the issue): memory registration from an FRMR pool,
-//! RDMA read/write against a peer's descriptors, the keepalive and idle
-//! timers, and per-work-request contexts from a pool (the ib layer still
-//! allocates one per work request).
+//! The RDMA channel (`rdma.rs`): [`Connection::register`] registers a
+//! caller's pages for the peer from a pool of fast-registration regions,
+//! [`Connection::rdma_read`] and [`Connection::rdma_write`] move a caller's
+//! pages against the peer's buffer descriptors.
+//!
+//! Not yet here (see the issue): the keepalive and idle timers, and
+//! per-work-request contexts from a pool (the ib layer still allocates one
+//! per work request).
 
 mod core;
+mod rdma;
 mod state;
 
 use ::core::net::SocketAddr;
@@ -36,18 +41,23 @@ use kernel::sync::Arc;
 use self::core::{ConnCore, Resources, Watch};
 use self::state::{Phase, SpanList, State};
 use crate::ib::{
-    errno, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, Incoming, PageSpan, Pd, QueuePair,
-    QueuePairCaps, MAX_PAYLOAD_SPANS, PAGE_SIZE,
+    errno, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming, PageSpan, Pd,
+    QueuePair, QueuePairCaps, MAX_PAYLOAD_SPANS, PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
 use crate::smbdirect::{
     Config, Consumer, DeviceCaps, Engine, Instant, NegotiatedParams, Role, SendError, Stats,
 };
 
+pub use self::rdma::Registration;
 pub use self::state::ConnCounters;
 
 /// Messages that may be queued for sending at once, across all senders.
 const MESSAGE_SLOTS: usize = 32;
+/// Fast-registration regions per connection.
+const MR_POOL: usize = 8;
+/// RDMA reads a connection issues or serves at once, at most.
+const MAX_IRD_ORD: u32 = 16;
 
 /// A snapshot of a connection's counters, for logs and debug files.
 #[derive(Clone, Copy, Debug)]
@@ -170,10 +180,26 @@ impl Connection {
         })?;
         let send_wr = u32::from(config.send_queue_depth);
         let recv_wr = u32::from(config.receive_credit_max);
-        // Both queues complete on one CQ, each with one more entry for the
-        // drain.
-        let cq = Cq::new(&id, send_wr + recv_wr + 2)?;
-        let mut state = State::new(engine, MESSAGE_SLOTS, recv_wr as usize, send_wr as usize)?;
+        let rdma_ctxs = u32::from(config.rdma_credit_max);
+        // Pages of one region: the device's page list, or the largest I/O.
+        let mr_pages = lim
+            .max_fast_reg_page_list_len
+            .min(config.max_read_write_size / PAGE_SIZE as u32 + 1) as usize;
+        // Sends, one REG_MR or LOCAL_INV per region, and what rdma_rw adds
+        // per context (at most four work requests: registration, the
+        // transfer, invalidation, signature), each queue with one more for
+        // the drain, all on one CQ.
+        let sq = send_wr + MR_POOL as u32;
+        let cq = Cq::new(&id, sq + 4 * rdma_ctxs + recv_wr + 2)?;
+        let mut state = State::new(
+            engine,
+            MESSAGE_SLOTS,
+            recv_wr as usize,
+            send_wr as usize,
+            MR_POOL,
+            mr_pages,
+            MR_POOL + rdma_ctxs as usize,
+        )?;
         for _ in 0..recv_wr {
             let buf = DmaBuf::new(&pd, config.max_receive_size as usize, DmaDir::FromDevice)?;
             state.free_recvs.push(buf).map_err(|_| ENOMEM)?;
@@ -182,19 +208,34 @@ impl Connection {
             let buf = DmaBuf::new(&pd, MAX_HEADER_LEN, DmaDir::ToDevice)?;
             state.free_headers.push(buf).map_err(|_| ENOMEM)?;
         }
+        if mr_pages > 0 {
+            for _ in 0..MR_POOL {
+                let mr = FastRegMr::new(&pd, mr_pages as u32)?;
+                state.free_mrs.push(mr).map_err(|_| ENOMEM)?;
+            }
+        }
+        // IRD/ORD: what the device offers, bounded; the passive side takes
+        // no more than the active side asked for.
+        let mut ird = lim.max_qp_rd_atom.min(MAX_IRD_ORD) as u8;
+        let mut ord = lim.max_qp_init_rd_atom.min(MAX_IRD_ORD) as u8;
+        if let Some(inc) = &incoming {
+            ird = ird.min(inc.param.initiator_depth);
+            ord = ord.min(inc.param.responder_resources);
+        }
+        state.engine.set_rdma_ord(ord);
         let core = ConnCore::new(state, payload_spans)?;
         let caps = QueuePairCaps {
-            max_send_wr: send_wr,
+            max_send_wr: sq,
             max_recv_wr: recv_wr,
             max_send_sge: payload_spans as u32 + 1,
             max_recv_sge: 1,
-            max_rdma_ctxs: 0,
+            max_rdma_ctxs: rdma_ctxs,
         };
         let qp = QueuePair::new(&id, &pd, &cq, caps, core.clone())?;
         let watch = Arc::new(Watch(core.clone()), GFP_KERNEL)?;
         let param = ConnParam {
-            responder_resources: lim.max_qp_rd_atom.min(u32::from(u8::MAX)) as u8,
-            initiator_depth: lim.max_qp_init_rd_atom.min(u32::from(u8::MAX)) as u8,
+            responder_resources: ird,
+            initiator_depth: ord,
             retry_count: 6,
             rnr_retry_count: 7,
         };
@@ -259,6 +300,22 @@ impl Connection {
     /// a signal) before any fragment left cancels the message; after that
     /// it ends the connection, since a message cannot be half sent.
     pub fn send(&self, msg: &mut OutMessage, timeout_ms: u32) -> Result {
+        self.send_message(msg, None, timeout_ms)
+    }
+
+    /// Sends `msg` like [`Connection::send`], its last fragment as a Send
+    /// with Invalidate of the peer's `rkey` (a region the peer registered
+    /// for this I/O, [MS-SMBD] 3.1.4.2): the peer need not invalidate it.
+    pub fn send_with_invalidate(&self, msg: &mut OutMessage, rkey: u32, timeout_ms: u32) -> Result {
+        self.send_message(msg, Some(rkey), timeout_ms)
+    }
+
+    fn send_message(
+        &self,
+        msg: &mut OutMessage,
+        invalidate: Option<u32>,
+        timeout_ms: u32,
+    ) -> Result {
         let core = self.core.as_arc_borrow();
         let mut left = ConnCore::jiffies(timeout_ms);
         let mut st = core.state.lock();
@@ -271,7 +328,11 @@ impl Connection {
             }
             if st.has_free_slot() {
                 let now = core.now();
-                match st.engine.send_message(now, msg.len) {
+                let queued = match invalidate {
+                    Some(rkey) => st.engine.send_message_with_invalidate(now, msg.len, rkey),
+                    None => st.engine.send_message(now, msg.len),
+                };
+                match queued {
                     Ok(id) => match st.claim_slot(id, ::core::mem::take(&mut msg.spans)) {
                         Ok(i) => break i,
                         Err(spans) => {

@@ -7,8 +7,8 @@
 
 use kernel::prelude::*;
 
-use crate::ib::{DmaBuf, PageSpan, SendPayload};
-
+use super::rdma::OpSlot;
+use crate::ib::{DmaBuf, FastRegMr, PageSpan, SendPayload};
 use crate::smbdirect::{Delivery, Engine, MessageId, NegotiatedParams};
 
 /// A list of page spans that keeps its memory when cleared (the kernel's
@@ -228,6 +228,24 @@ pub struct ConnCounters {
     pub post_errors: u64,
     /// Work requests that completed with an error (flushes included).
     pub completion_errors: u64,
+    /// Memory regions registered for the peer.
+    pub registrations: u64,
+    /// Memory regions out of the pool now.
+    pub mrs_in_use: u64,
+    /// Times a registration waited for a free memory region.
+    pub mr_waits: u64,
+    /// Registrations that failed.
+    pub mr_failures: u64,
+    /// Regions replaced after a failed registration or invalidation.
+    pub mr_recoveries: u64,
+    /// Regions the peer invalidated (Send with Invalidate).
+    pub remote_invalidations: u64,
+    /// Regions invalidated locally (LOCAL_INV).
+    pub local_invalidations: u64,
+    /// RDMA read contexts completed.
+    pub rdma_reads: u64,
+    /// RDMA write contexts completed.
+    pub rdma_writes: u64,
 }
 
 /// Everything behind the state lock.
@@ -247,14 +265,36 @@ pub(super) struct State {
     pub(super) reposts_owed: u16,
     /// Header buffers of sends not in flight.
     pub(super) free_headers: Ring<DmaBuf>,
+    /// Fast-registration regions not in use.
+    pub(super) free_mrs: Ring<FastRegMr>,
+    /// Pages one region maps.
+    pub(super) mr_pages: usize,
+    /// Registrations the peer may use: (rkey, invalidated by the peer),
+    /// one entry per region.
+    registered: KVec<Option<(u32, bool)>>,
+    /// Operations callers wait for (registrations, invalidations, RDMA
+    /// read/write contexts).
+    pub(super) ops: KVec<OpSlot>,
     pub(super) counters: ConnCounters,
 }
 
 impl State {
-    pub(super) fn new(engine: Engine, slots: usize, recvs: usize, headers: usize) -> Result<Self> {
+    pub(super) fn new(
+        engine: Engine,
+        slots: usize,
+        recvs: usize,
+        headers: usize,
+        mrs: usize,
+        mr_pages: usize,
+        ops: usize,
+    ) -> Result<Self> {
         let mut s = KVec::with_capacity(slots, GFP_KERNEL)?;
         for _ in 0..slots {
             s.push(Slot::new(), GFP_KERNEL)?;
+        }
+        let mut op_slots = KVec::with_capacity(ops, GFP_KERNEL)?;
+        for _ in 0..ops {
+            op_slots.push(OpSlot::default(), GFP_KERNEL)?;
         }
         Ok(Self {
             engine,
@@ -266,6 +306,10 @@ impl State {
             free_recvs: Ring::with_capacity(recvs)?,
             reposts_owed: 0,
             free_headers: Ring::with_capacity(headers)?,
+            free_mrs: Ring::with_capacity(mrs)?,
+            mr_pages,
+            registered: KVec::from_elem(None, mrs, GFP_KERNEL)?,
+            ops: op_slots,
             counters: ConnCounters::default(),
         })
     }
@@ -296,6 +340,43 @@ impl State {
             }
             None => Err(spans),
         }
+    }
+
+    /// Starts tracking a registration, so a Send with Invalidate of its
+    /// key can be told from a stray one.
+    pub(super) fn track_registration(&mut self, rkey: u32) {
+        let free = self
+            .registered
+            .iter_mut()
+            .find(|e| e.is_none_or(|(k, _)| k == rkey));
+        if let Some(e) = free {
+            *e = Some((rkey, false));
+        }
+    }
+
+    /// Records the peer's Send with Invalidate of `rkey`; false if no
+    /// registration of ours has that key.
+    pub(super) fn note_remote_invalidation(&mut self, rkey: u32) -> bool {
+        for (k, invalidated) in self.registered.iter_mut().flatten() {
+            if *k == rkey {
+                *invalidated = true;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Stops tracking `rkey`; whether the peer invalidated it.
+    pub(super) fn take_remote_invalidation(&mut self, rkey: u32) -> bool {
+        for e in self.registered.iter_mut() {
+            if let Some((k, invalidated)) = *e {
+                if k == rkey {
+                    *e = None;
+                    return invalidated;
+                }
+            }
+        }
+        false
     }
 
     /// Whether a slot is free.

@@ -10,6 +10,7 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use super::ffi;
+use super::page::PageSpan;
 use super::verbs::{Pd, PdInner};
 
 /// The direction of a DMA mapping.
@@ -138,11 +139,20 @@ impl Drop for DmaBuf {
     }
 }
 
-/// Page-aligned bytes and a scatterlist over them, one entry per page, not
-/// DMA-mapped: [`SgBuf`] maps it itself, `rdma_rw` maps it for an
-/// [`super::RwCtx`].
+/// What a [`PageBuf`]'s scatterlist points at.
+enum Backing {
+    /// Page-aligned bytes of our own.
+    Owned(KVec<u8>),
+    /// The caller's pages, each span held by a page reference.
+    Spans(KVec<PageSpan>),
+}
+
+/// Memory and a scatterlist over it, not DMA-mapped: [`SgBuf`] maps it
+/// itself, `rdma_rw` maps it for an [`super::RwCtx`]. Either page-aligned
+/// bytes of its own, one entry per page, or the caller's page spans, one
+/// entry per span (registered or moved in place, not copied).
 pub struct PageBuf {
-    data: KVec<u8>,
+    backing: Backing,
     sg: KVec<bindings::scatterlist>,
 }
 
@@ -159,10 +169,7 @@ impl PageBuf {
         if data.as_ptr() as usize % page != 0 {
             return Err(EINVAL);
         }
-        let mut sg = KVec::from_elem(bindings::scatterlist::default(), pages, GFP_KERNEL)?;
-        // SAFETY: `sg` has `pages` entries; `sg_init_table` initialises them
-        // and marks the last.
-        unsafe { bindings::sg_init_table(sg.as_mut_ptr(), pages as c_uint) };
+        let mut sg = new_table(pages)?;
         for (i, chunk) in data.chunks_mut(page).enumerate() {
             // SAFETY: `i < pages`, so the entry exists; `chunk` is one page
             // of `data`, which lives as long as the scatterlist.
@@ -174,27 +181,69 @@ impl PageBuf {
                 )
             };
         }
-        Ok(Self { data, sg })
+        Ok(Self {
+            backing: Backing::Owned(data),
+            sg,
+        })
     }
 
-    /// The bytes (never while the device may access them).
+    /// A scatterlist over the caller's `spans`, in order (at least one).
+    pub fn from_spans(spans: KVec<PageSpan>) -> Result<Self, (Error, KVec<PageSpan>)> {
+        if spans.is_empty() {
+            return Err((EINVAL, spans));
+        }
+        let mut sg = match new_table(spans.len()) {
+            Ok(sg) => sg,
+            Err(e) => return Err((e, spans)),
+        };
+        for (i, span) in spans.iter().enumerate() {
+            // SAFETY: `i` is within the table; the span lies within its page
+            // (a `PageSpan` invariant), which the span's reference keeps
+            // alive as long as the scatterlist.
+            unsafe {
+                ffi::smbdrs_sg_set_page(
+                    sg.as_mut_ptr().add(i),
+                    span.page().as_ptr(),
+                    span.len(),
+                    span.offset(),
+                )
+            };
+        }
+        Ok(Self {
+            backing: Backing::Spans(spans),
+            sg,
+        })
+    }
+
+    /// The bytes of a buffer of its own (never while the device may access
+    /// them); empty for one over the caller's pages.
     pub fn data(&self) -> &[u8] {
-        &self.data
+        match &self.backing {
+            Backing::Owned(d) => d,
+            Backing::Spans(_) => &[],
+        }
     }
 
-    /// The bytes, for the CPU to fill.
+    /// The bytes of a buffer of its own, for the CPU to fill; empty for one
+    /// over the caller's pages.
     pub fn data_mut(&mut self) -> &mut [u8] {
-        &mut self.data
+        match &mut self.backing {
+            Backing::Owned(d) => d,
+            Backing::Spans(_) => &mut [],
+        }
     }
 
     /// The length in bytes.
     pub fn len(&self) -> usize {
-        self.data.len()
+        match &self.backing {
+            Backing::Owned(d) => d.len(),
+            Backing::Spans(s) => s.iter().map(|s| s.len() as usize).sum(),
+        }
     }
 
     /// Always false: buffers are never empty.
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
 
     pub(crate) fn sg_ptr(&mut self) -> *mut bindings::scatterlist {
@@ -205,10 +254,32 @@ impl PageBuf {
         self.sg.len() as u32
     }
 
-    /// Gives up the bytes.
+    /// Gives up the bytes of a buffer of its own (empty for one over the
+    /// caller's pages).
     pub fn into_data(self) -> KVec<u8> {
-        self.data
+        match self.backing {
+            Backing::Owned(d) => d,
+            Backing::Spans(_) => KVec::new(),
+        }
     }
+
+    /// Gives the caller's spans back (empty for a buffer of its own).
+    pub fn into_spans(self) -> KVec<PageSpan> {
+        match self.backing {
+            Backing::Owned(_) => KVec::new(),
+            Backing::Spans(s) => s,
+        }
+    }
+}
+
+/// An initialised scatterlist table of `n` entries.
+fn new_table(n: usize) -> Result<KVec<bindings::scatterlist>> {
+    let mut sg = KVec::from_elem(bindings::scatterlist::default(), n, GFP_KERNEL)?;
+    let entries = c_uint::try_from(n).map_err(|_| EINVAL)?;
+    // SAFETY: `sg` has `n` entries; `sg_init_table` initialises them and
+    // marks the last.
+    unsafe { bindings::sg_init_table(sg.as_mut_ptr(), entries) };
+    Ok(sg)
 }
 
 /// A [`PageBuf`] mapped with `ib_dma_map_sg`, for fast-registration memory
@@ -231,14 +302,30 @@ pub struct SgBuf {
 impl SgBuf {
     /// Allocates `pages` zeroed, page-aligned pages and maps them.
     pub fn new(pd: &Pd, pages: usize, dir: DmaDir) -> Result<Self> {
-        let mut buf = PageBuf::new(pages)?;
-        let nents = c_int::try_from(buf.nents()).map_err(|_| EINVAL)?;
+        Self::map(pd, PageBuf::new(pages)?, dir).map_err(|(e, _)| e)
+    }
+
+    /// Maps the caller's `spans` (for a fast registration: every span but
+    /// the first starts a page, every span but the last ends one).
+    pub fn from_spans(
+        pd: &Pd,
+        spans: KVec<PageSpan>,
+        dir: DmaDir,
+    ) -> Result<Self, (Error, KVec<PageSpan>)> {
+        let buf = PageBuf::from_spans(spans)?;
+        Self::map(pd, buf, dir).map_err(|(e, buf)| (e, buf.into_spans()))
+    }
+
+    fn map(pd: &Pd, mut buf: PageBuf, dir: DmaDir) -> Result<Self, (Error, PageBuf)> {
+        let Ok(nents) = c_int::try_from(buf.nents()) else {
+            return Err((EINVAL, buf));
+        };
         let dev = pd.inner.device();
         // SAFETY: The scatterlist is an initialised table of `nents` entries
         // over `buf`, which `Self` keeps until it is unmapped.
         let mapped = unsafe { ffi::smbdrs_ib_dma_map_sg(dev, buf.sg_ptr(), nents, dir.raw()) };
         if mapped <= 0 {
-            return Err(ENOMEM);
+            return Err((ENOMEM, buf));
         }
         Ok(Self {
             pd: pd.inner.clone(),
@@ -276,6 +363,16 @@ impl SgBuf {
     /// Ends the device's access and returns the bytes to the CPU.
     pub fn into_data(mut self) -> KVec<u8> {
         self.unmap().map(PageBuf::into_data).unwrap_or_default()
+    }
+
+    /// Ends the device's access and gives the caller's spans back.
+    pub fn into_spans(mut self) -> KVec<PageSpan> {
+        self.unmap().map(PageBuf::into_spans).unwrap_or_default()
+    }
+
+    /// The scatterlist's entries (pages or spans) before mapping.
+    pub(crate) fn entries(&self) -> usize {
+        self.nents as usize
     }
 
     fn unmap(&mut self) -> Option<PageBuf> {

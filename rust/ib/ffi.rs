@@ -72,6 +72,12 @@ extern "C" {
     pub(crate) fn smbdrs_ib_init() -> c_int;
     pub(crate) fn smbdrs_ib_exit();
     pub(crate) fn smbdrs_ib_teardown_wq() -> *mut bindings::workqueue_struct;
+    pub(crate) fn smbdrs_sg_set_page(
+        sg: *mut bindings::scatterlist,
+        page: *mut bindings::page,
+        len: c_uint,
+        offset: c_uint,
+    );
     pub(crate) fn smbdrs_printk_ratelimit() -> bool;
     pub(crate) fn smbdrs_page_alloc() -> *mut bindings::page;
     pub(crate) fn smbdrs_page_get(page: *mut bindings::page);

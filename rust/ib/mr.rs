@@ -259,7 +259,7 @@ impl FastRegMr {
         if self.state() != MrState::Free {
             return Err((EBUSY, buf));
         }
-        let pages = buf.len() / bindings::PAGE_SIZE;
+        let pages = buf.entries();
         if pages == 0 || pages > self.max_pages as usize {
             return Err((EINVAL, buf));
         }

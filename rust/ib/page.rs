@@ -169,13 +169,17 @@ impl PageSpan {
         self.len == 0
     }
 
-    /// A crate-only copy holding its own page reference.
-    pub(crate) fn share(&self) -> Self {
-        Self {
-            page: self.page.share(),
-            offset: self.offset,
-            len: self.len,
+    /// The `len` bytes at `offset` of this span, sharing its page.
+    pub(crate) fn slice(&self, offset: u32, len: u32) -> Result<Self> {
+        let end = offset.checked_add(len).ok_or(EINVAL)?;
+        if len == 0 || end > self.len {
+            return Err(EINVAL);
         }
+        Ok(Self {
+            page: self.page.share(),
+            offset: self.offset + offset,
+            len,
+        })
     }
 }
 
@@ -198,15 +202,7 @@ impl SendPayload {
         if self.len == MAX_PAYLOAD_SPANS {
             return Err(ENOSPC);
         }
-        let mut part = span.share();
-        // The sub-range must lie within the span.
-        let end = offset.checked_add(len).ok_or(EINVAL)?;
-        if len == 0 || end > span.len {
-            return Err(EINVAL);
-        }
-        part.offset = span.offset + offset;
-        part.len = len;
-        self.spans[self.len] = Some(part);
+        self.spans[self.len] = Some(span.slice(offset, len)?);
         self.len += 1;
         Ok(())
     }

@@ -139,6 +139,12 @@ void smbdrs_cq_set_event_handler(struct ib_cq *cq)
  * One rate limit for every message the Rust side prints about the peer or
  * the device: a hostile or broken peer must not flood the log.
  */
+void smbdrs_sg_set_page(struct scatterlist *sg, struct page *page,
+			unsigned int len, unsigned int offset)
+{
+	sg_set_page(sg, page, len, offset);
+}
+
 bool smbdrs_printk_ratelimit(void)
 {
 	static DEFINE_RATELIMIT_STATE(smbdrs_rs, DEFAULT_RATELIMIT_INTERVAL,

@@ -39,6 +39,8 @@ int smbdrs_ib_init(void);
 void smbdrs_ib_exit(void);
 struct workqueue_struct *smbdrs_ib_teardown_wq(void);
 
+void smbdrs_sg_set_page(struct scatterlist *sg, struct page *page,
+			unsigned int len, unsigned int offset);
 bool smbdrs_printk_ratelimit(void);
 struct page *smbdrs_page_alloc(void);
 void smbdrs_page_get(struct page *page);

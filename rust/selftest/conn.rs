@@ -18,7 +18,7 @@ use kernel::workqueue;
 
 use super::rdma::{Failure, Step};
 use crate::conn::{ConnStats, Connection, OutMessage};
-use crate::ib::{errno, Listener, PageRef, PageSpan, PAGE_SIZE};
+use crate::ib::{errno, Listener, PageRef, PageSpan, RemoteKey, PAGE_SIZE};
 use crate::smbdirect::Config;
 
 /// The rdma_cm port the test listens on.
@@ -33,6 +33,18 @@ const TIMEOUT_MS: u32 = 20_000;
 const HEADER: usize = 16;
 /// The sequence number of a sender's last message.
 const END: u32 = u32::MAX;
+
+/// Bytes each RDMA exchange moves: 1 MiB and three pages, so that a
+/// registration needs more than one region when a region maps 1 MiB.
+const RDMA_BYTES: usize = (1 << 20) + 3 * PAGE_SIZE;
+
+/// What the RDMA phase saw.
+#[derive(Default, Clone, Copy)]
+pub(super) struct RdmaReport {
+    pub(super) exchanges: u32,
+    pub(super) bytes: u64,
+    pub(super) descriptors: u32,
+}
 
 /// What one side saw.
 #[derive(Default, Clone, Copy)]
@@ -51,6 +63,7 @@ pub(super) struct Report {
     pub(super) client_stats: ConnStats,
     pub(super) server_stats: ConnStats,
     pub(super) elapsed_ms: i64,
+    pub(super) rdma: RdmaReport,
     pub(super) max_message: u32,
     pub(super) server_end: Option<Error>,
 }
@@ -343,6 +356,15 @@ fn reader(conn: Arc<Connection>, max: u32, tally: Tally) -> Result<(), Failure> 
     Ok(())
 }
 
+/// Both sides of the test register memory and move data by RDMA, so both
+/// get read/write credits.
+fn config(base: Config) -> Config {
+    Config {
+        rdma_credit_max: 16,
+        ..base
+    }
+}
+
 /// Accepts one connection on `listener`, for the test thread to pick up.
 #[pin_data]
 struct Accepted {
@@ -370,15 +392,15 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
         let accepted = accepted.clone();
         workqueue::system_unbound()
             .try_spawn(GFP_KERNEL, move || {
-                let r = listener
-                    .accept_next(TIMEOUT_MS)
-                    .and_then(|inc| Connection::accept(inc, Config::default_server(), TIMEOUT_MS));
+                let r = listener.accept_next(TIMEOUT_MS).and_then(|inc| {
+                    Connection::accept(inc, config(Config::default_server()), TIMEOUT_MS)
+                });
                 *accepted.conn.lock() = Some(r);
                 accepted.cond.notify_all();
             })
             .map_err(|_| Failure("spawn acceptor", ENOMEM))?;
     }
-    let client = Connection::connect(at, Config::default_client(), TIMEOUT_MS);
+    let client = Connection::connect(at, config(Config::default_client()), TIMEOUT_MS);
     let server = {
         let mut slot = accepted.conn.lock();
         let mut left = msecs_to_jiffies(TIMEOUT_MS);
@@ -428,13 +450,24 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     }
     let waited = join.wait(TIMEOUT_MS.saturating_mul(6));
     let elapsed_ms = ktime_ms_delta(Ktime::ktime_get(), start);
-    let client_stats = client.stats();
-    let server_stats = server.stats();
     if let Err(f) = waited {
         client.shutdown();
         server.shutdown();
         // Workers may still hold the connections; they end with errors.
         let _ = join.wait(TIMEOUT_MS);
+        return Err(f);
+    }
+
+    // The RDMA channel, both ways round: each side registers its pages for
+    // the other to RDMA-write into and to RDMA-read from.
+    let mut rdma = RdmaReport::default();
+    let r = rdma_exchange(&client, &server, &mut rdma)
+        .and_then(|()| rdma_exchange(&server, &client, &mut rdma));
+    let client_stats = client.stats();
+    let server_stats = server.stats();
+    if let Err(f) = r {
+        client.shutdown();
+        server.shutdown();
         return Err(f);
     }
 
@@ -459,7 +492,153 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
         client_stats,
         server_stats,
         elapsed_ms,
+        rdma,
         max_message: c_max.max(s_max),
         server_end,
     })
+}
+
+/// Pages holding `len` bytes starting `offset` bytes into the first page,
+/// each filled with `pattern(seed, i)` for message byte `i` (or zeroes).
+fn rdma_pages(len: usize, offset: usize, seed: Option<u32>) -> Result<KVec<PageSpan>, Failure> {
+    let mut spans = KVec::new();
+    let mut at = 0usize;
+    let mut scratch = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL).step("rdma scratch")?;
+    while at < len {
+        let off = if at == 0 { offset } else { 0 };
+        let n = (PAGE_SIZE - off).min(len - at);
+        let mut page = PageRef::alloc().step("rdma page")?;
+        for (k, b) in scratch[..n].iter_mut().enumerate() {
+            *b = seed.map_or(0, |s| pattern(s, at + k));
+        }
+        page.write(off, &scratch[..n]).step("fill rdma page")?;
+        spans
+            .push(
+                PageSpan::new(page, off as u32, n as u32).step("rdma span")?,
+                GFP_KERNEL,
+            )
+            .step("rdma spans")?;
+        at += n;
+    }
+    Ok(spans)
+}
+
+/// Checks that `spans` hold `pattern(seed, i)`.
+fn check_pages(spans: &[PageSpan], seed: u32, what: &'static str) -> Result<(), Failure> {
+    let mut scratch = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL).step("rdma scratch")?;
+    let mut at = 0usize;
+    for span in spans {
+        let n = span.len() as usize;
+        span.page()
+            .read(span.offset() as usize, &mut scratch[..n])
+            .step("read rdma page")?;
+        if let Some(k) = (0..n).find(|&k| scratch[k] != pattern(seed, at + k)) {
+            pr_err!("selftest conn: {} differs at byte {}\n", what, at + k);
+            return Err(Failure(what, EIO));
+        }
+        at += n;
+    }
+    Ok(())
+}
+
+/// Shares of `spans` (the registration keeps its own references).
+fn shares(spans: &[PageSpan]) -> Result<KVec<PageSpan>, Failure> {
+    let mut out = KVec::with_capacity(spans.len(), GFP_KERNEL).step("shares")?;
+    for s in spans {
+        out.push(s.slice(0, s.len()).step("share")?, GFP_KERNEL)
+            .step("shares")?;
+    }
+    Ok(out)
+}
+
+/// Sends `bytes` (at most a page) as one message.
+fn send_small(conn: &Connection, bytes: &[u8], invalidate: Option<u32>) -> Result<(), Failure> {
+    let mut page = PageRef::alloc().step("message page")?;
+    page.write(0, bytes).step("fill message page")?;
+    let mut msg = OutMessage::new();
+    msg.push(PageSpan::new(page, 0, bytes.len() as u32).step("message span")?)
+        .step("message")?;
+    match invalidate {
+        Some(rkey) => conn.send_with_invalidate(&mut msg, rkey, TIMEOUT_MS),
+        None => conn.send(&mut msg, TIMEOUT_MS),
+    }
+    .step("send control message")
+}
+
+/// One registration used for an RDMA write and then, registered again, for
+/// an RDMA read, the way SMB2 READ and WRITE use the channel: `owner`
+/// registers its pages and sends the descriptors, `mover` moves the data
+/// and answers; the answer to the write invalidates the owner's first
+/// region remotely (Send with Invalidate).
+fn rdma_exchange(
+    owner: &Connection,
+    mover: &Connection,
+    report: &mut RdmaReport,
+) -> Result<(), Failure> {
+    let seed_write = 0x5eed_0001 ^ report.exchanges;
+    let seed_read = 0x5eed_1000 ^ report.exchanges;
+    let mut msg = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL).step("descriptor message")?;
+    for (write, seed) in [(true, seed_write), (false, seed_read)] {
+        // The owner's pages: page-aligned (a registration's rule); the
+        // mover's start mid-page, so its SGEs are unaligned.
+        let owned = rdma_pages(RDMA_BYTES, 0, if write { None } else { Some(seed) })?;
+        let reg = owner
+            .register(shares(&owned)?, write, TIMEOUT_MS)
+            .step("register")?;
+        let mut n = 0usize;
+        for key in reg.descriptors() {
+            let e = &mut msg[n * 16..n * 16 + 16];
+            e[0..8].copy_from_slice(&key.addr.to_le_bytes());
+            e[8..12].copy_from_slice(&key.rkey.to_le_bytes());
+            e[12..16].copy_from_slice(&(key.length as u32).to_le_bytes());
+            n += 1;
+        }
+        report.descriptors += n as u32;
+        send_small(owner, &msg[..n * 16], None)?;
+        let mut got = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL).step("descriptor buffer")?;
+        let len = mover
+            .recv(&mut got, TIMEOUT_MS)
+            .step("receive descriptors")?;
+        let mut keys = KVec::new();
+        for e in got[..len].chunks_exact(16) {
+            keys.push(
+                RemoteKey {
+                    addr: u64::from_le_bytes(e[0..8].try_into().unwrap_or_default()),
+                    rkey: word(e, 8),
+                    length: u64::from(word(e, 12)),
+                },
+                GFP_KERNEL,
+            )
+            .step("descriptors")?;
+        }
+        let local = rdma_pages(RDMA_BYTES, 100, if write { Some(seed) } else { None })?;
+        if write {
+            mover
+                .rdma_write(&local, &keys, TIMEOUT_MS)
+                .step("rdma write")?;
+        } else {
+            mover
+                .rdma_read(&local, &keys, TIMEOUT_MS)
+                .step("rdma read")?;
+            check_pages(&local, seed, "rdma read bytes")?;
+        }
+        // The answer; after a write it invalidates the first region.
+        let invalidate = if write {
+            keys.first().map(|k| k.rkey)
+        } else {
+            None
+        };
+        send_small(mover, b"done", invalidate)?;
+        let len = owner.recv(&mut got, TIMEOUT_MS).step("receive answer")?;
+        if &got[..len] != b"done" {
+            return Err(Failure("rdma answer", EIO));
+        }
+        owner.deregister(reg, TIMEOUT_MS).step("deregister")?;
+        if write {
+            check_pages(&owned, seed, "rdma write bytes")?;
+        }
+        report.bytes += RDMA_BYTES as u64;
+    }
+    report.exchanges += 1;
+    Ok(())
 }

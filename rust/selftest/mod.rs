@@ -105,9 +105,15 @@ fn run(name: &str) {
                     kbps,
                     r.server_end
                 );
+                pr_info!(
+                    "selftest conn: rdma exchanges={} bytes={} descriptors={}\n",
+                    r.rdma.exchanges,
+                    r.rdma.bytes,
+                    r.rdma.descriptors
+                );
                 for (side, st) in [("client", &r.client_stats), ("server", &r.server_stats)] {
                     pr_info!(
-                        "selftest conn: {} fragments_sent={} fragments_received={} spans_mapped={} receives_recycled={} send_waits={} credit_waits={} post_errors={} free_receives={} free_headers={}\n",
+                        "selftest conn: {} fragments_sent={} fragments_received={} spans_mapped={} receives_recycled={} send_waits={} credit_waits={} post_errors={} free_receives={} free_headers={} registrations={} remote_invalidations={} local_invalidations={} rdma_reads={} rdma_writes={} mr_waits={}\n",
                         side,
                         st.engine.fragments_sent,
                         st.engine.fragments_received,
@@ -117,7 +123,13 @@ fn run(name: &str) {
                         st.engine.send_blocked_no_credit,
                         st.conn.post_errors,
                         st.free_receives,
-                        st.free_headers
+                        st.free_headers,
+                        st.conn.registrations,
+                        st.conn.remote_invalidations,
+                        st.conn.local_invalidations,
+                        st.conn.rdma_reads,
+                        st.conn.rdma_writes,
+                        st.conn.mr_waits
                     );
                 }
             }

@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The RDMA channel of a connection: registering a caller's pages for the
+//! peer's RDMA (the client's side of SMB2 READ and WRITE), and RDMA reads
+//! and writes of a caller's pages against the peer's buffer descriptors
+//! (the server's side).
+//!
+//! Registration takes fast-registration MRs from a pool made with the
+//! connection (sized by the device's page-list limit and the configured
+//! I/O size), splits the pages at that limit, and waits for each REG_MR.
+//! Deregistration skips the local invalidation of a region the peer
+//! invalidated with a Send with Invalidate, and replaces a region whose
+//! registration or invalidation failed. RDMA reads and writes go through
+//! `rdma_rw` contexts, as many in flight as the engine's read/write credits
+//! allow, so more descriptors than credits only means waiting.
+
+use kernel::prelude::*;
+use kernel::sync::ArcBorrow;
+
+use super::core::{ConnCore, Tag};
+use super::state::{Ring, State};
+use super::Connection;
+use crate::ib::{
+    errno, Access, DmaDir, FastRegMr, PageBuf, PageSpan, RemoteKey, RwCtx, RwDir, SgBuf, PAGE_SIZE,
+};
+use crate::smbdirect::{RdmaError, RdmaOp};
+
+/// One operation a caller waits for: a registration, an invalidation or an
+/// RDMA read/write context.
+#[derive(Default)]
+pub(super) struct OpSlot {
+    pub(super) busy: bool,
+    /// The completion status, once completed.
+    pub(super) status: Option<u32>,
+    /// The context of a completed RDMA read/write.
+    pub(super) rw: Option<RwCtx>,
+}
+
+/// Caller pages registered for the peer's RDMA: one region per device
+/// page-list's worth, each a buffer descriptor to send the peer.
+pub struct Registration {
+    parts: KVec<(FastRegMr, RemoteKey)>,
+}
+
+impl Registration {
+    /// The buffer descriptors, in order ([MS-SMBD] 2.2.3.1).
+    pub fn descriptors(&self) -> impl Iterator<Item = RemoteKey> + '_ {
+        self.parts.iter().map(|(_, k)| *k)
+    }
+
+    /// Bytes registered.
+    pub fn len(&self) -> u64 {
+        self.parts.iter().map(|(_, k)| k.length).sum()
+    }
+
+    /// Whether nothing is registered (never: registration needs a page).
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+}
+
+impl ConnCore {
+    /// Takes a free operation slot, waiting for one.
+    fn op_claim(&self, left: &mut kernel::time::Jiffies) -> Result<u16> {
+        let mut st = self.state.lock();
+        loop {
+            if let Some(e) = st.broken() {
+                return Err(e);
+            }
+            if let Some(i) = st.ops.iter().position(|o| !o.busy) {
+                st.ops[i] = OpSlot {
+                    busy: true,
+                    ..OpSlot::default()
+                };
+                return Ok(i as u16);
+            }
+            if !self.wait(&mut st, left)? {
+                return Err(errno(kernel::bindings::ETIMEDOUT));
+            }
+        }
+    }
+
+    /// Waits for operation `i` to complete and frees its slot; its status
+    /// and context. A broken connection still completes every posted
+    /// operation (flushed) when it is drained.
+    fn op_wait(
+        this: ArcBorrow<'_, Self>,
+        i: u16,
+        left: &mut kernel::time::Jiffies,
+    ) -> (Result<u32>, Option<RwCtx>) {
+        let mut st = this.state.lock();
+        loop {
+            let slot = &mut st.ops[usize::from(i)];
+            if let Some(status) = slot.status {
+                let rw = slot.rw.take();
+                *slot = OpSlot::default();
+                drop(st);
+                this.changed.notify_all();
+                return (Ok(status), rw);
+            }
+            let why = match this.wait(&mut st, left) {
+                Ok(true) => continue,
+                Ok(false) => errno(kernel::bindings::ETIMEDOUT),
+                Err(e) => e,
+            };
+            // The work request is still posted and its slot stays claimed
+            // until it completes; an RDMA operation that does not finish
+            // in time means the connection is no good: end it, which
+            // flushes the work request.
+            pr_err_ratelimited!(
+                "smbdirect-rs: an RDMA operation did not complete ({:?}); ending the connection\n",
+                why
+            );
+            Self::fail(this, &mut st, why);
+            return (Err(why), None);
+        }
+    }
+
+    /// Frees the slot of operation `i`, which was never posted.
+    fn op_release(&self, i: u16) {
+        self.state.lock().ops[usize::from(i)] = OpSlot::default();
+        self.changed.notify_all();
+    }
+
+    /// Records the completion of operation `i` (completion context).
+    pub(super) fn op_done(st: &mut State, i: u16, status: u32, rw: Option<RwCtx>) {
+        if let Some(slot) = st.ops.get_mut(usize::from(i)) {
+            if slot.busy {
+                slot.status = Some(status);
+                slot.rw = rw;
+                return;
+            }
+        }
+        // A context nobody waits for any more is dropped here.
+        drop(rw);
+    }
+
+    /// Takes a free memory region from the pool, waiting for one.
+    fn mr_take(&self, left: &mut kernel::time::Jiffies) -> Result<FastRegMr> {
+        let mut st = self.state.lock();
+        loop {
+            if let Some(e) = st.broken() {
+                return Err(e);
+            }
+            if let Some(mr) = st.free_mrs.pop() {
+                st.counters.mrs_in_use += 1;
+                return Ok(mr);
+            }
+            st.counters.mr_waits += 1;
+            if !self.wait(&mut st, left)? {
+                return Err(errno(kernel::bindings::ETIMEDOUT));
+            }
+        }
+    }
+
+    /// Returns a region to the pool (dropped if the connection ended).
+    fn mr_put(&self, mr: FastRegMr) {
+        let mut st = self.state.lock();
+        st.counters.mrs_in_use = st.counters.mrs_in_use.saturating_sub(1);
+        if st.broken().is_some() {
+            drop(st);
+            drop(mr);
+            return;
+        }
+        if let Err(mr) = st.free_mrs.push(mr) {
+            drop(st);
+            drop(mr);
+            return;
+        }
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// Registers `spans` (at most one region's worth) in `mr` for
+    /// `access`.
+    fn register_one(
+        this: ArcBorrow<'_, Self>,
+        mut mr: FastRegMr,
+        spans: KVec<PageSpan>,
+        access: Access,
+        left: &mut kernel::time::Jiffies,
+    ) -> Result<(FastRegMr, RemoteKey), (Error, Option<FastRegMr>)> {
+        let dir = if access == Access::LOCAL_WRITE.union(Access::REMOTE_WRITE) {
+            DmaDir::FromDevice
+        } else {
+            DmaDir::ToDevice
+        };
+        let op = match this.op_claim(left) {
+            Ok(op) => op,
+            Err(e) => return Err((e, Some(mr))),
+        };
+        let posted = {
+            let res = this.res.lock();
+            let Some(r) = res.as_ref() else {
+                drop(res);
+                this.op_release(op);
+                return Err((errno(kernel::bindings::ENOTCONN), Some(mr)));
+            };
+            let sg = match SgBuf::from_spans(&r.pd, spans, dir) {
+                Ok(sg) => sg,
+                Err((e, _)) => {
+                    drop(res);
+                    this.op_release(op);
+                    return Err((e, Some(mr)));
+                }
+            };
+            let key = match mr.map(sg) {
+                Ok(key) => key,
+                Err((e, _sg)) => {
+                    drop(res);
+                    this.op_release(op);
+                    pr_err_ratelimited!("smbdirect-rs: mapping a memory region failed: {:?}\n", e);
+                    return Err((e, Some(mr)));
+                }
+            };
+            r.qp.post_reg_mr(&mr, access, Tag::Op(op)).map(|()| key)
+        };
+        let key = match posted {
+            Ok(key) => key,
+            Err((e, _, _)) => {
+                this.op_release(op);
+                this.state.lock().counters.post_errors += 1;
+                return Err((e, Some(mr)));
+            }
+        };
+        match Self::op_wait(this, op, left) {
+            (Ok(0), _) => {
+                this.state.lock().counters.registrations += 1;
+                Ok((mr, key))
+            }
+            (Ok(status), _) => {
+                pr_err_ratelimited!(
+                    "smbdirect-rs: memory registration failed (status {})\n",
+                    status
+                );
+                this.state.lock().counters.mr_failures += 1;
+                Err((crate::ib::wc_error(status), Some(mr)))
+            }
+            // Still posted: the region cannot be reused; dropping it is
+            // safe (the work request holds what it needs).
+            (Err(e), _) => Err((e, None)),
+        }
+    }
+
+    /// Ends the peer's access to `mr` and frees its pages: nothing to do
+    /// if the peer invalidated it, a local invalidation otherwise; a region
+    /// that failed is replaced.
+    fn deregister_one(
+        this: ArcBorrow<'_, Self>,
+        mut mr: FastRegMr,
+        left: &mut kernel::time::Jiffies,
+    ) -> Result {
+        let rkey = mr.rkey();
+        let remote = this.state.lock().take_remote_invalidation(rkey);
+        let mut result = Ok(());
+        if remote && mr.remotely_invalidated(rkey).is_ok() {
+            this.state.lock().counters.remote_invalidations += 1;
+        } else if mr.is_registered() {
+            result = Self::invalidate(this, &mr, left);
+        }
+        match mr.unmap() {
+            Ok(sg) => drop(sg),
+            Err(_) => {
+                // Failed or still in use by the peer's view of it: a fresh
+                // region takes its place, the old one goes once nothing uses
+                // it.
+                this.state.lock().counters.mr_recoveries += 1;
+                if let Err(e) = mr.recover() {
+                    drop(mr);
+                    let mut st = this.state.lock();
+                    st.counters.mrs_in_use = st.counters.mrs_in_use.saturating_sub(1);
+                    return Err(e);
+                }
+            }
+        }
+        this.mr_put(mr);
+        result
+    }
+
+    fn invalidate(
+        this: ArcBorrow<'_, Self>,
+        mr: &FastRegMr,
+        left: &mut kernel::time::Jiffies,
+    ) -> Result {
+        let op = this.op_claim(left)?;
+        let posted = {
+            let res = this.res.lock();
+            match res.as_ref() {
+                Some(r) => r.qp.post_local_inv(mr, Tag::Op(op)).map_err(|(e, _, _)| e),
+                None => Err(errno(kernel::bindings::ENOTCONN)),
+            }
+        };
+        if let Err(e) = posted {
+            this.op_release(op);
+            return Err(e);
+        }
+        match Self::op_wait(this, op, left) {
+            (Ok(0), _) => {
+                this.state.lock().counters.local_invalidations += 1;
+                Ok(())
+            }
+            (Ok(status), _) => Err(crate::ib::wc_error(status)),
+            (Err(e), _) => Err(e),
+        }
+    }
+}
+
+/// Splits `spans` into pieces of at most `max_pages` spans.
+fn split_spans(spans: KVec<PageSpan>, max_pages: usize) -> Result<KVec<KVec<PageSpan>>> {
+    let mut out = KVec::new();
+    let mut cur = KVec::new();
+    for span in spans {
+        if cur.len() == max_pages {
+            out.push(core::mem::take(&mut cur), GFP_KERNEL)?;
+        }
+        cur.push(span, GFP_KERNEL)?;
+    }
+    if !cur.is_empty() {
+        out.push(cur, GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// The spans covering bytes `at..at + len` of `spans`, sharing their pages.
+fn sub_spans(spans: &[PageSpan], at: u64, len: u64) -> Result<KVec<PageSpan>> {
+    let mut out = KVec::new();
+    let mut pos = 0u64;
+    let end = at.checked_add(len).ok_or(EINVAL)?;
+    for span in spans {
+        let s_end = pos + u64::from(span.len());
+        if s_end > at && pos < end {
+            let from = at.max(pos) - pos;
+            let to = end.min(s_end) - pos;
+            out.push(span.slice(from as u32, (to - from) as u32)?, GFP_KERNEL)?;
+        }
+        pos = s_end;
+    }
+    if out.is_empty() {
+        return Err(EINVAL);
+    }
+    Ok(out)
+}
+
+impl Connection {
+    /// Registers the caller's `spans` for the peer to RDMA-write into
+    /// (`writable`) or RDMA-read from, splitting them at the device's
+    /// page-list limit; every span but the first must start a page and
+    /// every span but the last end one. Waits at most `timeout_ms` for
+    /// free regions and registrations.
+    pub fn register(
+        &self,
+        spans: KVec<PageSpan>,
+        writable: bool,
+        timeout_ms: u32,
+    ) -> Result<Registration> {
+        let core = self.core.as_arc_borrow();
+        let mut left = ConnCore::jiffies(timeout_ms);
+        let access = if writable {
+            Access::LOCAL_WRITE.union(Access::REMOTE_WRITE)
+        } else {
+            Access::REMOTE_READ
+        };
+        let max_pages = core.state.lock().mr_pages;
+        let pieces = split_spans(spans, max_pages)?;
+        let mut reg = Registration { parts: KVec::new() };
+        for piece in pieces {
+            let mr = match core.mr_take(&mut left) {
+                Ok(mr) => mr,
+                Err(e) => {
+                    let _ = self.deregister(reg, timeout_ms);
+                    return Err(e);
+                }
+            };
+            match ConnCore::register_one(core, mr, piece, access, &mut left) {
+                Ok(part) => {
+                    let rkey = part.0.rkey();
+                    core.state.lock().track_registration(rkey);
+                    if reg.parts.push(part, GFP_KERNEL).is_err() {
+                        let _ = self.deregister(reg, timeout_ms);
+                        return Err(ENOMEM);
+                    }
+                }
+                Err((e, mr)) => {
+                    match mr {
+                        Some(mut mr) => {
+                            if mr.unmap().is_err() {
+                                let _ = mr.recover();
+                            }
+                            core.mr_put(mr);
+                        }
+                        None => {
+                            let mut st = core.state.lock();
+                            st.counters.mrs_in_use = st.counters.mrs_in_use.saturating_sub(1);
+                        }
+                    }
+                    let _ = self.deregister(reg, timeout_ms);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(reg)
+    }
+
+    /// Ends the peer's access to `reg` and releases its pages; waits at
+    /// most `timeout_ms` for the invalidations.
+    pub fn deregister(&self, reg: Registration, timeout_ms: u32) -> Result {
+        let core = self.core.as_arc_borrow();
+        let mut left = ConnCore::jiffies(timeout_ms);
+        let mut result = Ok(());
+        for (mr, _) in reg.parts {
+            let r = ConnCore::deregister_one(core, mr, &mut left);
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    }
+
+    /// RDMA-writes the caller's `local` bytes into the peer's `remote`
+    /// buffers, in order.
+    pub fn rdma_write(&self, local: &[PageSpan], remote: &[RemoteKey], timeout_ms: u32) -> Result {
+        self.rdma_rw(local, remote, RwDir::Write, timeout_ms)
+    }
+
+    /// RDMA-reads the peer's `remote` buffers into the caller's `local`
+    /// pages, in order.
+    pub fn rdma_read(&self, local: &[PageSpan], remote: &[RemoteKey], timeout_ms: u32) -> Result {
+        self.rdma_rw(local, remote, RwDir::Read, timeout_ms)
+    }
+
+    fn rdma_rw(
+        &self,
+        local: &[PageSpan],
+        remote: &[RemoteKey],
+        dir: RwDir,
+        timeout_ms: u32,
+    ) -> Result {
+        let core = self.core.as_arc_borrow();
+        let mut left = ConnCore::jiffies(timeout_ms);
+        let total: u64 = local.iter().map(|s| u64::from(s.len())).sum();
+        let remote_total: u64 = remote.iter().map(|k| k.length).sum();
+        if total == 0 || total != remote_total {
+            return Err(EINVAL);
+        }
+        let op_kind = match dir {
+            RwDir::Read => RdmaOp::Read,
+            RwDir::Write => RdmaOp::Write,
+        };
+        // Operations in flight: (slot, credits held), at most one per slot.
+        let slots = core.state.lock().ops.len();
+        let mut inflight: Ring<(u16, u16)> = Ring::with_capacity(slots)?;
+        let mut result = Ok(());
+        let mut at = 0u64;
+        'descriptors: for key in remote {
+            let mut done = 0u64;
+            // Contexts are cut so their work requests fit the credits.
+            let mut chunk = key.length;
+            while done < key.length {
+                let len = chunk.min(key.length - done);
+                let spans = match sub_spans(local, at + done, len) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        result = Err(e);
+                        break 'descriptors;
+                    }
+                };
+                let sub = RemoteKey {
+                    addr: key.addr + done,
+                    rkey: key.rkey,
+                    length: len,
+                };
+                let ctx = {
+                    let res = core.res.lock();
+                    let Some(r) = res.as_ref() else {
+                        result = Err(errno(kernel::bindings::ENOTCONN));
+                        break 'descriptors;
+                    };
+                    let buf = match PageBuf::from_spans(spans) {
+                        Ok(b) => b,
+                        Err((e, _)) => {
+                            result = Err(e);
+                            break 'descriptors;
+                        }
+                    };
+                    match RwCtx::new(&r.qp, buf, sub, dir) {
+                        Ok(ctx) => ctx,
+                        Err((e, _)) => {
+                            result = Err(e);
+                            break 'descriptors;
+                        }
+                    }
+                };
+                let wrs = u16::try_from(ctx.work_requests()).unwrap_or(u16::MAX);
+                // Take the credits, waiting for our own earlier contexts.
+                let acquired = loop {
+                    let now = core.now();
+                    let r = core.state.lock().engine.rdma_acquire(now, op_kind, wrs);
+                    match r {
+                        Ok(()) => break Ok(()),
+                        Err(RdmaError::WouldBlock) if inflight.len() > 0 => {
+                            let (op, n) = inflight.pop().unwrap_or((0, 0));
+                            let r = Self::finish_rw(core, op, n, op_kind, &mut left);
+                            if result.is_ok() {
+                                result = r;
+                            }
+                        }
+                        Err(RdmaError::TooLarge { .. }) if len > PAGE_SIZE as u64 => {
+                            break Err(None);
+                        }
+                        Err(e) => {
+                            pr_err_ratelimited!("smbdirect-rs: RDMA credits: {:?}\n", e);
+                            break Err(Some(errno(kernel::bindings::EAGAIN)));
+                        }
+                    }
+                };
+                match acquired {
+                    Ok(()) => {}
+                    Err(None) => {
+                        // Too many work requests for the credits: halve.
+                        drop(ctx);
+                        chunk = (len / 2).max(PAGE_SIZE as u64);
+                        continue;
+                    }
+                    Err(Some(e)) => {
+                        result = Err(e);
+                        break 'descriptors;
+                    }
+                }
+                let op = match core.op_claim(&mut left) {
+                    Ok(op) => op,
+                    Err(e) => {
+                        let now = core.now();
+                        let _ = core.state.lock().engine.rdma_release(now, op_kind, wrs);
+                        result = Err(e);
+                        break 'descriptors;
+                    }
+                };
+                let posted = {
+                    let res = core.res.lock();
+                    match res.as_ref() {
+                        Some(r) => r.qp.post_rw(ctx, Tag::Op(op)).map_err(|(e, _)| e),
+                        None => Err(errno(kernel::bindings::ENOTCONN)),
+                    }
+                };
+                if let Err(e) = posted {
+                    core.op_release(op);
+                    let now = core.now();
+                    let _ = core.state.lock().engine.rdma_release(now, op_kind, wrs);
+                    core.state.lock().counters.post_errors += 1;
+                    result = Err(e);
+                    break 'descriptors;
+                }
+                if let Err((op, n)) = inflight.push((op, wrs)) {
+                    let r = Self::finish_rw(core, op, n, op_kind, &mut left);
+                    if result.is_ok() {
+                        result = r;
+                    }
+                }
+                done += len;
+            }
+            at += key.length;
+        }
+        while let Some((op, n)) = inflight.pop() {
+            let r = Self::finish_rw(core, op, n, op_kind, &mut left);
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    }
+
+    /// Waits for an RDMA read/write context and returns its credits.
+    fn finish_rw(
+        core: ArcBorrow<'_, ConnCore>,
+        op: u16,
+        credits: u16,
+        kind: RdmaOp,
+        left: &mut kernel::time::Jiffies,
+    ) -> Result {
+        let (status, rw) = ConnCore::op_wait(core, op, left);
+        // Destroying the context unmaps the caller's pages.
+        drop(rw);
+        let status = status?;
+        let now = core.now();
+        let mut st = core.state.lock();
+        let _ = st.engine.rdma_release(now, kind, credits);
+        if status == 0 {
+            match kind {
+                RdmaOp::Read => st.counters.rdma_reads += 1,
+                RdmaOp::Write => st.counters.rdma_writes += 1,
+            }
+            Ok(())
+        } else {
+            st.counters.completion_errors += 1;
+            Err(crate::ib::wc_error(status))
+        }
+    }
+}
