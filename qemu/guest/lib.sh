@@ -484,6 +484,7 @@ conn_stream() {
 			check "conn_${side}_$k" $? "$k=$(kv "$s" $k)"
 		done
 		metric "conn_${side}_fragments_sent" "$(kv "$s" fragments_sent)"
+		metric "conn_${side}_keepalives_sent" "$(kv "$s" keepalives_sent)"
 		metric "conn_${side}_credit_waits" "$(kv "$s" credit_waits)"
 	done
 	metric conn_loopback_MBps "$(awk -v k="$(kv "$line" loopback_kBps)" 'BEGIN { printf "%.2f", k / 1000 }')" MB/s

@@ -33,7 +33,8 @@ use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
 
 use super::state::{Phase, State};
 use crate::ib::{
-    errno, CmEvent, CmId, CmWatcher, Cq, Done, Pd, QueuePair, SendPayload, WorkHandler, WorkKind,
+    errno, CmEvent, CmId, CmWatcher, Cq, Done, Pd, QueuePair, SendPayload, Timer, TimerHandler,
+    WorkHandler, WorkKind,
 };
 use crate::smbdirect::{DisconnectReason, Event, Instant, RecvOutcome, SendToken};
 
@@ -47,6 +48,8 @@ pub(super) enum Tag {
 
 /// The RDMA resources of a connection, in the order they are dropped.
 pub(super) struct Resources {
+    /// The engine's timers; stopped before anything else goes.
+    pub(super) timer: Timer<ConnCore>,
     pub(super) qp: QueuePair<ConnCore>,
     pub(super) cq: Cq,
     pub(super) pd: Pd,
@@ -170,6 +173,14 @@ impl ConnCore {
         };
         Self::pump_receives(this, r);
         Self::pump_sends(this, r);
+        // Re-arm for the engine's next deadline (keepalive, idle timeout,
+        // negotiation timeout).
+        let now = this.now();
+        let deadline = this.state.lock().engine.poll_timeout();
+        if let Some(t) = deadline {
+            r.timer
+                .arm(t.as_millis().saturating_sub(now.as_millis()).max(1));
+        }
     }
 
     fn pump_receives(this: ArcBorrow<'_, Self>, r: &Resources) {
@@ -379,9 +390,17 @@ impl ConnCore {
         let Some(r) = res else {
             return;
         };
+        r.timer.stop();
         r.id.unwatch();
         r.id.disconnect();
-        let Resources { qp, cq, pd, id } = r;
+        let Resources {
+            timer,
+            qp,
+            cq,
+            pd,
+            id,
+        } = r;
+        drop(timer);
         // Drains: every completion runs (and gives its buffer back) before
         // this returns.
         drop(qp);
@@ -429,6 +448,19 @@ impl ConnCore {
     /// Jiffies of `ms` milliseconds, for [`ConnCore::wait`].
     pub(super) fn jiffies(ms: u32) -> kernel::time::Jiffies {
         msecs_to_jiffies(ms)
+    }
+}
+
+impl TimerHandler for ConnCore {
+    fn fire(this: ArcBorrow<'_, Self>) {
+        {
+            let mut st = this.state.lock();
+            let now = this.now();
+            st.engine.on_timeout(now);
+            Self::handle_events(this, &mut st);
+        }
+        // Sends a keepalive if one is due, and re-arms.
+        Self::pump(this);
     }
 }
 

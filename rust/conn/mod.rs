@@ -25,9 +25,11 @@
 //! [`Connection::rdma_read`] and [`Connection::rdma_write`] move a caller's
 //! pages against the peer's buffer descriptors.
 //!
-//! Not yet here (see the issue): the keepalive and idle timers, and
-//! per-work-request contexts from a pool (the ib layer still allocates one
-//! per work request).
+//! The engine's keepalive, idle and negotiation deadlines run on a timer
+//! (delayed work) re-armed after every input.
+//!
+//! Not yet here (see the issue): per-work-request contexts from a pool (the
+//! ib layer still allocates one per work request).
 
 mod core;
 mod rdma;
@@ -42,7 +44,7 @@ use self::core::{ConnCore, Resources, Watch};
 use self::state::{Phase, SpanList, State};
 use crate::ib::{
     errno, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming, PageSpan, Pd,
-    QueuePair, QueuePairCaps, MAX_PAYLOAD_SPANS, PAGE_SIZE,
+    QueuePair, QueuePairCaps, Timer, MAX_PAYLOAD_SPANS, PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
 use crate::smbdirect::{
@@ -239,7 +241,9 @@ impl Connection {
             retry_count: 6,
             rnr_retry_count: 7,
         };
+        let timer = Timer::new(core.clone())?;
         *core.res.lock() = Some(Resources {
+            timer,
             qp,
             cq,
             pd,

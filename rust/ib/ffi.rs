@@ -79,6 +79,13 @@ extern "C" {
         offset: c_uint,
     );
     pub(crate) fn smbdrs_printk_ratelimit() -> bool;
+    pub(crate) fn smbdrs_timer_new(
+        fire: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+        ctx: *mut c_void,
+    ) -> *mut c_void;
+    pub(crate) fn smbdrs_timer_arm(t: *mut c_void, delay_ms: kernel::ffi::c_ulong);
+    pub(crate) fn smbdrs_timer_cancel_sync(t: *mut c_void);
+    pub(crate) fn smbdrs_timer_free(t: *mut c_void);
     pub(crate) fn smbdrs_page_alloc() -> *mut bindings::page;
     pub(crate) fn smbdrs_page_get(page: *mut bindings::page);
     pub(crate) fn smbdrs_page_put(page: *mut bindings::page);

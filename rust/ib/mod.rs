@@ -45,6 +45,7 @@ pub mod mr;
 pub mod page;
 pub mod qp;
 pub mod rw;
+pub mod timer;
 pub mod verbs;
 
 pub use cm::{CmEvent, CmId, CmWatcher, ConnParam, DeviceName, Incoming, Listener};
@@ -53,6 +54,7 @@ pub use mr::{Access, FastRegMr, MrState, RemoteKey};
 pub use page::{PageRef, PageSpan, SendPayload, MAX_PAYLOAD_SPANS};
 pub use qp::{exit, init, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError};
 pub use rw::{RwBuf, RwCtx, RwDir};
+pub use timer::{Timer, TimerHandler};
 pub use verbs::{wc_error, Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind};
 
 /// The size of a page, the unit of memory registration.

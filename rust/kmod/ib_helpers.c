@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
+#include <linux/slab.h>
 #include <linux/scatterlist.h>
 #include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
@@ -222,4 +223,49 @@ void smbdrs_ib_exit(void)
 struct workqueue_struct *smbdrs_ib_teardown_wq(void)
 {
 	return smbdrs_teardown_wq;
+}
+
+/*
+ * A delayed work item that calls back into Rust: the Rust side owns the
+ * allocation and arms, stops and frees it (rust/ib/timer.rs).
+ */
+struct smbdrs_timer {
+	struct delayed_work work;
+	void (*fire)(void *ctx);
+	void *ctx;
+};
+
+static void smbdrs_timer_work(struct work_struct *work)
+{
+	struct smbdrs_timer *t =
+		container_of(to_delayed_work(work), struct smbdrs_timer, work);
+
+	t->fire(t->ctx);
+}
+
+struct smbdrs_timer *smbdrs_timer_new(void (*fire)(void *ctx), void *ctx)
+{
+	struct smbdrs_timer *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	INIT_DELAYED_WORK(&t->work, smbdrs_timer_work);
+	t->fire = fire;
+	t->ctx = ctx;
+	return t;
+}
+
+void smbdrs_timer_arm(struct smbdrs_timer *t, unsigned long delay_ms)
+{
+	mod_delayed_work(system_wq, &t->work, msecs_to_jiffies(delay_ms));
+}
+
+void smbdrs_timer_cancel_sync(struct smbdrs_timer *t)
+{
+	cancel_delayed_work_sync(&t->work);
+}
+
+void smbdrs_timer_free(struct smbdrs_timer *t)
+{
+	kfree(t);
 }

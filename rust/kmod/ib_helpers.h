@@ -55,4 +55,10 @@ u64 smbdrs_ib_dma_map_page(struct ib_device *dev, struct page *page,
 void smbdrs_ib_dma_unmap_page(struct ib_device *dev, u64 addr, size_t size,
 			      enum dma_data_direction dir);
 
+struct smbdrs_timer;
+struct smbdrs_timer *smbdrs_timer_new(void (*fire)(void *ctx), void *ctx);
+void smbdrs_timer_arm(struct smbdrs_timer *t, unsigned long delay_ms);
+void smbdrs_timer_cancel_sync(struct smbdrs_timer *t);
+void smbdrs_timer_free(struct smbdrs_timer *t);
+
 #endif /* _SMBDRS_IB_HELPERS_H */

@@ -31,6 +31,8 @@ const MESSAGES: u32 = 24;
 const TIMEOUT_MS: u32 = 20_000;
 /// The header each message of at least this size starts with.
 const HEADER: usize = 16;
+/// The keepalive interval of the test's connections.
+const KEEPALIVE_MS: u32 = 1000;
 /// The sequence number of a sender's last message.
 const END: u32 = u32::MAX;
 
@@ -361,6 +363,10 @@ fn reader(conn: Arc<Connection>, max: u32, tally: Tally) -> Result<(), Failure> 
 fn config(base: Config) -> Config {
     Config {
         rdma_credit_max: 16,
+        // Short enough that the idle phase sends keepalives, long enough
+        // that a busy TCG guest answers them in time.
+        keepalive_interval_ms: u64::from(KEEPALIVE_MS),
+        keepalive_timeout_ms: 10_000,
         ..base
     }
 }
@@ -461,8 +467,18 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     // The RDMA channel, both ways round: each side registers its pages for
     // the other to RDMA-write into and to RDMA-read from.
     let mut rdma = RdmaReport::default();
-    let r = rdma_exchange(&client, &server, &mut rdma)
+    let mut r = rdma_exchange(&client, &server, &mut rdma)
         .and_then(|()| rdma_exchange(&server, &client, &mut rdma));
+    // Idle: the timers must send keepalives, the peers answer them, and
+    // the connections stay up.
+    if r.is_ok() {
+        if let Some(e) = client.wait_ended(3 * KEEPALIVE_MS) {
+            r = Err(Failure("idle connection stays up", e));
+        } else if client.stats().engine.keepalives_sent + server.stats().engine.keepalives_sent == 0
+        {
+            r = Err(Failure("keepalives on an idle connection", EINVAL));
+        }
+    }
     let client_stats = client.stats();
     let server_stats = server.stats();
     if let Err(f) = r {
