@@ -182,6 +182,8 @@ struct CmState {
     lost: u32,
     disconnected: bool,
     device_removed: bool,
+    /// A listener whose owner stopped accepting.
+    cancelled: bool,
     pending: [Option<PendingRequest>; MAX_PENDING],
 }
 
@@ -195,6 +197,7 @@ impl CmState {
             lost: 0,
             disconnected: false,
             device_removed: false,
+            cancelled: false,
             pending: [const { None }; MAX_PENDING],
         }
     }
@@ -654,6 +657,14 @@ impl Listener {
         &self.id
     }
 
+    /// Makes every present and future [`Listener::accept_next`] fail with
+    /// `ECANCELED`, so a thread waiting for a request can be stopped.
+    pub fn cancel(&self) {
+        let shared = self.id.shared();
+        shared.state.lock().cancelled = true;
+        shared.cond.notify_all();
+    }
+
     /// Waits up to `timeout_ms` for a connect request.
     pub fn accept_next(&self, timeout_ms: u32) -> Result<Incoming> {
         let shared = self.id.shared();
@@ -665,6 +676,9 @@ impl Listener {
             }
             if state.device_removed {
                 return Err(ENODEV);
+            }
+            if state.cancelled {
+                return Err(errno(bindings::ECANCELED));
             }
             match shared.cond.wait_interruptible_timeout(&mut state, left) {
                 kernel::sync::CondVarTimeoutResult::Timeout => {

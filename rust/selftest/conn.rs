@@ -371,7 +371,8 @@ fn config(base: Config) -> Config {
     }
 }
 
-/// Accepts one connection on `listener`, for the test thread to pick up.
+/// Accepts one connection on a listener in a worker, for the test thread
+/// to pick up.
 #[pin_data]
 struct Accepted {
     #[pin]
@@ -380,46 +381,57 @@ struct Accepted {
     cond: CondVar,
 }
 
+struct Acceptor(Arc<Accepted>);
+
+impl Acceptor {
+    fn start(listener: Arc<Listener>, config: Config) -> Result<Self, Failure> {
+        let accepted: Arc<Accepted> = Arc::pin_init(
+            pin_init!(Accepted {
+                conn <- new_spinlock!(None, "smbdrs_selftest_accepted"),
+                cond <- new_condvar!("smbdrs_selftest_accepted_cond"),
+            }),
+            GFP_KERNEL,
+        )
+        .step("accept slot")?;
+        let slot = accepted.clone();
+        workqueue::system_unbound()
+            .try_spawn(GFP_KERNEL, move || {
+                let r = listener
+                    .accept_next(TIMEOUT_MS)
+                    .and_then(|inc| Connection::accept(inc, config, TIMEOUT_MS));
+                *slot.conn.lock() = Some(r);
+                slot.cond.notify_all();
+            })
+            .map_err(|_| Failure("spawn acceptor", ENOMEM))?;
+        Ok(Self(accepted))
+    }
+
+    /// Waits for the worker's result (it always finishes: the accept and
+    /// the negotiation time out).
+    fn wait(self) -> Result<Result<Connection>, Failure> {
+        let mut slot = self.0.conn.lock();
+        loop {
+            if let Some(r) = slot.take() {
+                return Ok(r);
+            }
+            // Uninterruptible: the worker must be done before the test
+            // (and the module) can go.
+            self.0.cond.wait(&mut slot);
+        }
+    }
+}
+
 /// Runs the test on the device that owns `addr`.
 pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     let at = SocketAddr::V4(SocketAddrV4::new(addr, PORT));
     let listener =
         Arc::new(Listener::bind(at, 4).step("bind and listen")?, GFP_KERNEL).step("listener")?;
-    let accepted: Arc<Accepted> = Arc::pin_init(
-        pin_init!(Accepted {
-            conn <- new_spinlock!(None, "smbdrs_selftest_accepted"),
-            cond <- new_condvar!("smbdrs_selftest_accepted_cond"),
-        }),
-        GFP_KERNEL,
-    )
-    .step("accept slot")?;
-    {
-        let listener = listener.clone();
-        let accepted = accepted.clone();
-        workqueue::system_unbound()
-            .try_spawn(GFP_KERNEL, move || {
-                let r = listener.accept_next(TIMEOUT_MS).and_then(|inc| {
-                    Connection::accept(inc, config(Config::default_server()), TIMEOUT_MS)
-                });
-                *accepted.conn.lock() = Some(r);
-                accepted.cond.notify_all();
-            })
-            .map_err(|_| Failure("spawn acceptor", ENOMEM))?;
-    }
+    let acceptor = Acceptor::start(listener.clone(), config(Config::default_server()))?;
     let client = Connection::connect(at, config(Config::default_client()), TIMEOUT_MS);
-    let server = {
-        let mut slot = accepted.conn.lock();
-        let mut left = msecs_to_jiffies(TIMEOUT_MS);
-        loop {
-            if let Some(r) = slot.take() {
-                break r;
-            }
-            match accepted.cond.wait_interruptible_timeout(&mut slot, left) {
-                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
-                _ => return Err(Failure("accept", errno(kernel::bindings::ETIMEDOUT))),
-            }
-        }
-    };
+    if client.is_err() {
+        listener.cancel();
+    }
+    let server = acceptor.wait()?;
     let client = Arc::new(client.step("connect")?, GFP_KERNEL).step("client")?;
     let server = Arc::new(server.step("accept")?, GFP_KERNEL).step("server")?;
     let c_max = client
@@ -467,8 +479,8 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     // The RDMA channel, both ways round: each side registers its pages for
     // the other to RDMA-write into and to RDMA-read from.
     let mut rdma = RdmaReport::default();
-    let mut r = rdma_exchange(&client, &server, &mut rdma)
-        .and_then(|()| rdma_exchange(&server, &client, &mut rdma));
+    let mut r = rdma_exchange(&client, &server, RDMA_BYTES, &mut rdma)
+        .and_then(|()| rdma_exchange(&server, &client, RDMA_BYTES, &mut rdma));
     // Idle: the timers must send keepalives, the peers answer them, and
     // the connections stay up.
     if r.is_ok() {
@@ -589,6 +601,7 @@ fn send_small(conn: &Connection, bytes: &[u8], invalidate: Option<u32>) -> Resul
 fn rdma_exchange(
     owner: &Connection,
     mover: &Connection,
+    bytes: usize,
     report: &mut RdmaReport,
 ) -> Result<(), Failure> {
     let seed_write = 0x5eed_0001 ^ report.exchanges;
@@ -597,7 +610,7 @@ fn rdma_exchange(
     for (write, seed) in [(true, seed_write), (false, seed_read)] {
         // The owner's pages: page-aligned (a registration's rule); the
         // mover's start mid-page, so its SGEs are unaligned.
-        let owned = rdma_pages(RDMA_BYTES, 0, if write { None } else { Some(seed) })?;
+        let owned = rdma_pages(bytes, 0, if write { None } else { Some(seed) })?;
         let reg = owner
             .register(shares(&owned)?, write, TIMEOUT_MS)
             .step("register")?;
@@ -627,7 +640,7 @@ fn rdma_exchange(
             )
             .step("descriptors")?;
         }
-        let local = rdma_pages(RDMA_BYTES, 100, if write { Some(seed) } else { None })?;
+        let local = rdma_pages(bytes, 100, if write { Some(seed) } else { None })?;
         if write {
             mover
                 .rdma_write(&local, &keys, TIMEOUT_MS)
@@ -653,8 +666,58 @@ fn rdma_exchange(
         if write {
             check_pages(&owned, seed, "rdma write bytes")?;
         }
-        report.bytes += RDMA_BYTES as u64;
+        report.bytes += bytes as u64;
     }
     report.exchanges += 1;
     Ok(())
+}
+
+/// A short run for the allocation fault walk: one connection pair with
+/// small queues, a few messages each way, one small RDMA exchange, then
+/// shutdown. Failures must come back as errors, with nothing leaked.
+pub(super) fn run_small(addr: Ipv4Addr, round: u16) -> Result<u32, Failure> {
+    // A port per run: a listener of a failed run may linger in TIME_WAIT.
+    let at = SocketAddr::V4(SocketAddrV4::new(addr, PORT + 1 + (round % 512)));
+    let small = |base: Config| Config {
+        receive_credit_max: 16,
+        send_credit_target: 16,
+        send_queue_depth: 16,
+        rdma_credit_max: 4,
+        ..base
+    };
+    let listener =
+        Arc::new(Listener::bind(at, 1).step("bind and listen")?, GFP_KERNEL).step("listener")?;
+    let acceptor = Acceptor::start(listener.clone(), small(Config::default_server()))?;
+    let client = Connection::connect(at, small(Config::default_client()), TIMEOUT_MS);
+    if client.is_err() {
+        listener.cancel();
+    }
+    let server = acceptor.wait()?;
+    let client = client.step("connect")?;
+    let server = server.step("accept")?;
+    let mut buf = KVec::from_elem(0u8, 16 * 1024, GFP_KERNEL).step("buffer")?;
+    let mut moved = 0u32;
+    for (from, to, len) in [
+        (&client, &server, 100usize),
+        (&server, &client, 3000),
+        (&client, &server, 9000),
+    ] {
+        let pages = rdma_pages(len, 7, Some(len as u32))?;
+        let mut msg = OutMessage::new();
+        for p in pages {
+            msg.push(p).step("message")?;
+        }
+        from.send(&mut msg, TIMEOUT_MS).step("send")?;
+        let n = to.recv(&mut buf, TIMEOUT_MS).step("recv")?;
+        if n != len || (0..n).any(|i| buf[i] != pattern(len as u32, i)) {
+            return Err(Failure("message bytes", EIO));
+        }
+        moved += 1;
+    }
+    let mut rdma = RdmaReport::default();
+    rdma_exchange(&client, &server, 4 * PAGE_SIZE, &mut rdma)?;
+    client.shutdown();
+    server.wait_ended(TIMEOUT_MS);
+    server.shutdown();
+    Ok(moved)
 }

@@ -136,6 +136,14 @@ fn run(name: &str) {
             }
             Err(e) => pr_err!("selftest conn: FAIL {}: {:?}\n", e.0, e.1),
         },
+        "conn-small" => {
+            static ROUND: core::sync::atomic::AtomicU16 = core::sync::atomic::AtomicU16::new(0);
+            let round = ROUND.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            match conn::run_small(addr, round) {
+                Ok(n) => pr_info!("selftest conn-small: PASS messages={}\n", n),
+                Err(e) => pr_err!("selftest conn-small: FAIL {}: {:?}\n", e.0, e.1),
+            }
+        }
         "rdma" => match rdma::run(addr) {
             Ok(r) => pr_info!(
                 "selftest rdma: PASS device={} messages={} message_bytes={} rdma_write={} rdma_read={} rw_write={} rw_read={} rkey={:#x}\n",
