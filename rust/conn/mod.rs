@@ -28,8 +28,8 @@
 //! The engine's keepalive, idle and negotiation deadlines run on a timer
 //! (delayed work) re-armed after every input.
 //!
-//! Not yet here (see the issue): per-work-request contexts from a pool (the
-//! ib layer still allocates one per work request).
+//! Sends and receives do not allocate: work request contexts come from the
+//! queue pair's pool, headers and receive buffers from the connection's.
 
 mod core;
 mod rdma;
@@ -74,6 +74,9 @@ pub struct ConnStats {
     pub free_headers: usize,
     /// Delivered fragments not yet read.
     pub unread_fragments: usize,
+    /// Work request contexts allocated on the data path because the
+    /// preallocated ones ran out (0 when the pools are sized right).
+    pub context_misses: u64,
 }
 
 /// One upper-layer message to send: page spans, in order.
@@ -495,6 +498,12 @@ impl Connection {
 
     /// A snapshot of the connection's counters.
     pub fn stats(&self) -> ConnStats {
+        let context_misses = self
+            .core
+            .res
+            .lock()
+            .as_ref()
+            .map_or(0, |r| r.qp.context_misses());
         let st = self.core.state.lock();
         ConnStats {
             engine: st.engine.stats(),
@@ -502,6 +511,7 @@ impl Connection {
             free_receives: st.free_recvs.len(),
             free_headers: st.free_headers.len(),
             unread_fragments: st.ready.len(),
+            context_misses,
         }
     }
 

@@ -43,6 +43,7 @@ pub mod dma;
 mod ffi;
 pub mod mr;
 pub mod page;
+mod pool;
 pub mod qp;
 pub mod rw;
 pub mod timer;

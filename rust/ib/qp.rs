@@ -5,8 +5,9 @@
 //! C header: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h).
 //!
 //! Completions use the `ib_cqe` pattern: every posted work request carries a
-//! heap-allocated [`Posted`] whose first field is the `ib_cqe` ib_core calls
-//! back. The callback takes the allocation back, and with it the buffer,
+//! [`Posted`] context, from a pool allocated with the queue pair (one per
+//! queue slot), whose first field is the `ib_cqe` ib_core calls back. The
+//! callback takes the context out of its slot, and with it the buffer,
 //! memory region or context the work request used, and hands everything to
 //! the queue pair's [`WorkHandler`] as a [`Done`].
 //!
@@ -31,6 +32,7 @@ use super::cm::{CmId, CmIdInner};
 use super::dma::DmaBuf;
 use super::mr::{Access, FastRegMr, MrInner, RemoteKey};
 use super::page::{MappedPayload, SendPayload, MAX_PAYLOAD_SPANS};
+use super::pool::SlotPool;
 use super::rw::RwCtx;
 use super::verbs::{current_task, reserve_slots, Cq, Done, Pd, WorkHandler, WorkKind};
 use super::{errno, ffi};
@@ -135,6 +137,10 @@ struct QpShared<H: WorkHandler> {
     /// Contexts of RDMA read/write chains that failed part-way: their prefix
     /// may still be executing, so they are freed only after the drain.
     orphans: AtomicPtr<Posted<H>>,
+    /// The contexts of posted work requests, one per queue slot, allocated
+    /// with the queue pair: posting and completing do not allocate.
+    #[pin]
+    contexts: SlotPool<Posted<H>>,
 }
 
 impl_has_work! {
@@ -154,6 +160,7 @@ impl<H: WorkHandler> QpShared<H> {
         send_cap: u32,
         recv_cap: u32,
     ) -> impl PinInit<Self, Error> {
+        let contexts = send_cap.saturating_add(recv_cap) as usize;
         try_pin_init!(Self {
             teardown <- new_work!("smbdrs_qp_teardown"),
             core,
@@ -163,7 +170,24 @@ impl<H: WorkHandler> QpShared<H> {
             recv_used: AtomicU32::new(0),
             recv_cap,
             orphans: AtomicPtr::new(core::ptr::null_mut()),
+            contexts <- SlotPool::new(contexts),
         }? Error)
+    }
+
+    /// Takes the context of a completed or refused work request back out
+    /// of its slot and returns the slot to the pool.
+    ///
+    /// # Safety
+    ///
+    /// `p` came from `QueuePair::posted` on this queue pair, holds a
+    /// context, and no device or completion will use it any more.
+    unsafe fn reclaim(&self, p: *mut Posted<H>) -> Posted<H> {
+        // SAFETY: By the function's contract `p` holds an initialised
+        // context that nothing else uses; reading moves it out.
+        let posted = unsafe { p.read() };
+        // SAFETY: The slot came from this pool and no longer holds a value.
+        unsafe { self.contexts.give(p) };
+        posted
     }
 
     /// Drains the queue pair, then frees what was left with it.
@@ -174,9 +198,9 @@ impl<H: WorkHandler> QpShared<H> {
         unsafe { bindings::ib_drain_qp(self.core.as_ptr()) };
         let mut p = self.orphans.swap(core::ptr::null_mut(), Ordering::AcqRel);
         while !p.is_null() {
-            // SAFETY: Orphans were leaked by `post_rw` and, once the queue
+            // SAFETY: Orphans were kept by `post_rw` and, once the queue
             // pair is drained, nothing uses them any more.
-            let orphan = unsafe { KBox::from_raw(p) };
+            let orphan = unsafe { self.reclaim(p) };
             p = orphan.next_orphan;
             drop(orphan);
         }
@@ -208,14 +232,16 @@ unsafe extern "C" fn work_done<H: WorkHandler>(
     // SAFETY: Every work request we post sets `wr_cqe`, so that is the
     // union member ib_core fills in.
     let cqe = unsafe { wc.__bindgen_anon_1.wr_cqe };
-    // SAFETY: `cqe` is the first field of a `#[repr(C)]` `Posted<H>` that
-    // was leaked with `KBox::into_raw`; this completion is its only one,
-    // so ownership comes back here once.
-    let posted = KBox::into_inner(unsafe { KBox::from_raw(cqe.cast::<Posted<H>>()) });
-    // SAFETY: The queue pair's shared state is freed only after the queue
-    // pair is drained, which cannot finish before this handler returns: the
-    // drain's own completion is handled after this one, by this same task.
-    let qp = unsafe { &*posted.qp };
+    let p = cqe.cast::<Posted<H>>();
+    // SAFETY: `cqe` is the first field of a `#[repr(C)]` `Posted<H>` in a
+    // slot of its queue pair's context pool. The queue pair's shared state
+    // is freed only after the queue pair is drained, which cannot finish
+    // before this handler returns: the drain's own completion is handled
+    // after this one, by this same task.
+    let qp = unsafe { &*(*p).qp };
+    // SAFETY: This completion is the context's only one, so it comes back
+    // here once; the device is done with it.
+    let posted = unsafe { qp.reclaim(p) };
     let ok = wc.status == bindings::ib_wc_status_IB_WC_SUCCESS;
     if posted.kind == WorkKind::Recv {
         qp.recv_used.fetch_sub(1, Ordering::AcqRel);
@@ -394,12 +420,22 @@ impl<H: WorkHandler> QueuePair<H> {
         self.shared().send_cap
     }
 
+    /// Work request contexts allocated because the preallocated ones were
+    /// all in use (0 when the pool is sized right).
+    pub fn context_misses(&self) -> u64 {
+        self.shared()
+            .contexts
+            .misses
+            .load(core::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Receive work requests that may be posted at once.
     pub fn recv_capacity(&self) -> u32 {
         self.shared().recv_cap
     }
 
-    /// Allocates the context of a work request and takes its queue slots.
+    /// Takes a context for a work request from the pool, and its queue
+    /// slots.
     fn posted(
         &self,
         kind: WorkKind,
@@ -417,14 +453,14 @@ impl<H: WorkHandler> QueuePair<H> {
         if let Err(e) = reserve_slots(used, cap, n) {
             return Err((e, buf, tag));
         }
-        let slot = match KBox::<Posted<H>>::new_uninit(GFP_KERNEL) {
+        let slot = match shared.contexts.take(GFP_KERNEL) {
             Ok(slot) => slot,
             Err(_) => {
                 used.fetch_sub(n, Ordering::AcqRel);
                 return Err((ENOMEM, buf, tag));
             }
         };
-        let posted = slot.write(Posted {
+        let posted = Posted {
             cqe: bindings::ib_cqe {
                 done: Some(work_done::<H>),
             },
@@ -437,8 +473,10 @@ impl<H: WorkHandler> QueuePair<H> {
             payload: None,
             tag,
             next_orphan: core::ptr::null_mut(),
-        });
-        Ok(KBox::into_raw(posted))
+        };
+        // SAFETY: `slot` is an uninitialised slot for a `Posted<H>`, ours.
+        unsafe { slot.write(posted) };
+        Ok(slot)
     }
 
     /// Takes back a [`Posted`] whose work request ib_core refused, and its
@@ -448,9 +486,10 @@ impl<H: WorkHandler> QueuePair<H> {
     ///
     /// `p` came from `posted` and was not posted.
     unsafe fn unpost(&self, p: *mut Posted<H>, e: Error) -> (Error, Posted<H>) {
-        // SAFETY: By the function's contract we still own `p`.
-        let p = KBox::into_inner(unsafe { KBox::from_raw(p) });
         let shared = self.shared();
+        // SAFETY: By the function's contract we still own `p`, and the
+        // device never saw it.
+        let p = unsafe { shared.reclaim(p) };
         if p.kind == WorkKind::Recv {
             shared.recv_used.fetch_sub(1, Ordering::AcqRel);
         } else {

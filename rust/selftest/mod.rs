@@ -113,7 +113,7 @@ fn run(name: &str) {
                 );
                 for (side, st) in [("client", &r.client_stats), ("server", &r.server_stats)] {
                     pr_info!(
-                        "selftest conn: {} fragments_sent={} fragments_received={} spans_mapped={} receives_recycled={} send_waits={} credit_waits={} post_errors={} free_receives={} free_headers={} registrations={} remote_invalidations={} local_invalidations={} rdma_reads={} rdma_writes={} mr_waits={} keepalives_sent={}\n",
+                        "selftest conn: {} fragments_sent={} fragments_received={} spans_mapped={} receives_recycled={} send_waits={} credit_waits={} post_errors={} free_receives={} free_headers={} registrations={} remote_invalidations={} local_invalidations={} rdma_reads={} rdma_writes={} mr_waits={} keepalives_sent={} context_misses={}\n",
                         side,
                         st.engine.fragments_sent,
                         st.engine.fragments_received,
@@ -130,7 +130,8 @@ fn run(name: &str) {
                         st.conn.rdma_reads,
                         st.conn.rdma_writes,
                         st.conn.mr_waits,
-                        st.engine.keepalives_sent
+                        st.engine.keepalives_sent,
+                        st.context_misses
                     );
                 }
             }
