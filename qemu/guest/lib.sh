@@ -32,6 +32,8 @@ FAILED=/tmp/smbdrs.failed
 
 SERVER_IP=192.0.2.1
 CLIENT_IP=192.0.2.2
+# IPv6 on the RDMA device's netdev (selftest conn-small6 uses it).
+SERVER_IP6=fd00:5eed::1
 SHARE_DIR=/srv/share
 SMB_USER=smbuser
 SMB_PASS=smbdrs-Passw0rd
@@ -154,6 +156,7 @@ net_setup() {
 	$IP link add veth0 mtu $mtu type veth peer name veth1 mtu $mtu || return 1
 	$IP addr add $SERVER_IP/24 dev veth0
 	$IP addr add $CLIENT_IP/24 dev veth1
+	$IP -6 addr add $SERVER_IP6/64 dev veth0 nodad 2>/dev/null
 	$IP link set veth0 up
 	$IP link set veth1 up
 }
@@ -418,6 +421,43 @@ fault_filter() {
 	done
 }
 
+# fault_walk TEST PREFIX MAX: tools/failnth fails the 1st, 2nd, ... fault
+# point of self test TEST's task in turn, until a run has none left (at most
+# MAX steps). Every run the test reached must print one PASS or FAIL line;
+# metrics and checks are named PREFIXfault_... (fault_setup and any stack
+# filter come first; the caller checks a clean run afterwards).
+fault_walk() {
+	local test=$1 p=$2 max=$3 run=/sys/module/smbdirect_rs/parameters/run
+	local before t0 t1 rc steps injected results passes fails reached
+	before=$(dmesg | grep -c "smbdirect_rs: selftest $test:")
+	t0=$(now)
+	echo "smbdrs: fault injection on" >/dev/kmsg
+	/usr/bin/failnth $run "$test" "$max" >/tmp/walk-$test.log 2>&1
+	rc=$?
+	echo "smbdrs: fault injection off" >/dev/kmsg
+	t1=$(now)
+	tail -n 1 /tmp/walk-$test.log
+	check "${p}fault_walk_completed" $rc "$(tail -n 1 /tmp/walk-$test.log)"
+	steps=$(sed -n 's/^failnth: steps=\([0-9]*\).*/\1/p' /tmp/walk-$test.log)
+	injected=$(sed -n 's/.* injected=\([0-9]*\) .*/\1/p' /tmp/walk-$test.log | tail -n 1)
+	metric "${p}fault_steps" "${steps:-0}"
+	metric "${p}faults_injected" "${injected:-0}"
+	metric "${p}fault_walk_s" "$(elapsed "$t0" "$t1")" s
+	results=$(dmesg | grep "smbdirect_rs: selftest $test:" | tail -n +$((before + 1)))
+	passes=$(echo "$results" | grep -c ': PASS ')
+	fails=$(echo "$results" | grep -c ': FAIL ')
+	metric "${p}fault_runs_passed" "$passes"
+	metric "${p}fault_runs_failed_cleanly" "$fails"
+	# The steps the self test itself reached (the rest failed in the write
+	# before it) each print exactly one verdict.
+	reached=$(grep -c 'write=OK' /tmp/walk-$test.log)
+	[ $((passes + fails)) -eq "$reached" ]
+	check "${p}every_reached_run_reported" $? "reached=$reached pass=$passes fail=$fails"
+	echo "$results" | grep ': FAIL ' | sed 's/.*: FAIL \([^:]*\):.*/\1/' | sort | uniq -c | sort -rn | head -n 40
+	[ "${injected:-0}" -gt 0 ]
+	check "${p}faults_were_injected" $? "injected=$injected"
+}
+
 # kv LINE KEY: the value of "KEY=value" in a self test's result line.
 kv() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 
@@ -452,6 +492,11 @@ conn_stream() {
 	echo "$line"
 	echo "$line" | grep -q ': PASS '
 	check "conn_messages_checked" $? "$line"
+	# The SMB Direct port of the device's transport, on both sides.
+	local want=445
+	[ "$type" = siw ] && want=5445
+	[ "$(kv "$line" port)" = $want ]
+	check "conn_smbd_port_$want" $? "port=$(kv "$line" port)"
 	[ -n "$(kv "$line" client_sent)" ] && [ "$(kv "$line" client_sent)" = "$(kv "$line" server_received)" ] &&
 		[ "$(kv "$line" server_sent)" = "$(kv "$line" client_received)" ]
 	check "conn_every_message_arrived" $? "$line"
@@ -531,8 +576,7 @@ conn_stream() {
 # clean run must pass afterwards. Workers (the acceptor, completions) are
 # not the walked task: their allocations are not failed.
 conn_fault_walk() {
-	local run=/sys/module/smbdirect_rs/parameters/run max before t0 t1 rc
-	local steps injected results passes fails reached line range
+	local run=/sys/module/smbdirect_rs/parameters/run line range
 	fault_setup
 	case $1 in
 	rxe)
@@ -549,34 +593,15 @@ conn_fault_walk() {
 		note "fault_filter" "siw_mr_add_mem $range kept out of the walk (upstream siw PBL leak)"
 		;;
 	esac
-	before=$(dmesg | grep -c 'smbdirect_rs: selftest conn-small:')
-	max=$(param conn_fault_max 3000)
-	t0=$(now)
-	echo "smbdrs: fault injection on" >/dev/kmsg
-	/usr/bin/failnth $run conn-small "$max" >/tmp/conn-walk.log 2>&1
-	rc=$?
-	echo "smbdrs: fault injection off" >/dev/kmsg
-	t1=$(now)
-	tail -n 1 /tmp/conn-walk.log
-	check "conn_fault_walk_completed" $rc "$(tail -n 1 /tmp/conn-walk.log)"
-	steps=$(sed -n 's/^failnth: steps=\([0-9]*\).*/\1/p' /tmp/conn-walk.log)
-	injected=$(sed -n 's/.* injected=\([0-9]*\) .*/\1/p' /tmp/conn-walk.log | tail -n 1)
-	metric conn_fault_steps "${steps:-0}"
-	metric conn_faults_injected "${injected:-0}"
-	metric conn_fault_walk_s "$(elapsed "$t0" "$t1")" s
-	results=$(dmesg | grep 'smbdirect_rs: selftest conn-small:' | tail -n +$((before + 1)))
-	passes=$(echo "$results" | grep -c ': PASS ')
-	fails=$(echo "$results" | grep -c ': FAIL ')
-	metric conn_fault_runs_passed "$passes"
-	metric conn_fault_runs_failed_cleanly "$fails"
-	reached=$(grep -c 'write=OK' /tmp/conn-walk.log)
-	[ $((passes + fails)) -eq "$reached" ]
-	check "conn_every_faulted_run_reported" $? "reached=$reached pass=$passes fail=$fails"
-	echo "$results" | grep ': FAIL ' | sed 's/.*: FAIL \([^:]*\):.*/\1/' | sort | uniq -c | sort -rn | head -n 40
-	[ "${injected:-0}" -gt 0 ]
-	check "conn_faults_were_injected" $? "injected=$injected"
+	fault_walk conn-small conn_ "$(param conn_fault_max 3000)"
 	echo conn-small >$run
 	line=$(dmesg | grep 'smbdirect_rs: selftest conn-small:' | tail -n 1)
 	echo "$line" | grep -q ': PASS '
 	check "conn_small_passes_after_fault_walk" $? "$line"
+	# The same over IPv6.
+	echo conn-small6 >$run
+	line=$(dmesg | grep 'smbdirect_rs: selftest conn-small6:' | tail -n 1)
+	echo "$line"
+	echo "$line" | grep -q ': PASS .*addr=fd00:5eed::1'
+	check "conn_ipv6" $? "$line"
 }

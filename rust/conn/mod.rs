@@ -35,7 +35,7 @@ mod core;
 mod rdma;
 mod state;
 
-use ::core::net::SocketAddr;
+use ::core::net::{IpAddr, SocketAddr};
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -43,12 +43,13 @@ use kernel::sync::Arc;
 use self::core::{ConnCore, Resources, Watch};
 use self::state::{Phase, SpanList, State};
 use crate::ib::{
-    errno, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming, PageSpan, Pd,
-    QueuePair, QueuePairCaps, Timer, MAX_PAYLOAD_SPANS, PAGE_SIZE,
+    errno, spans_from_slice, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming,
+    Listener, PageSpan, Pd, QueuePair, QueuePairCaps, Timer, MAX_PAYLOAD_SPANS, PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
 use crate::smbdirect::{
-    Config, Consumer, DeviceCaps, Engine, Instant, NegotiatedParams, Role, SendError, Stats,
+    port_for, Config, Consumer, DeviceCaps, Engine, Instant, NegotiatedParams, Role, SendError,
+    Stats, TransportKind,
 };
 
 pub use self::rdma::Registration;
@@ -107,6 +108,18 @@ impl OutMessage {
         Ok(())
     }
 
+    /// Appends `bytes` of kernel memory (kmalloc'd or vmalloc'd), referenced
+    /// where they lie, not copied: they must stay unchanged until the send
+    /// returns.
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result {
+        let mut spans = KVec::new();
+        spans_from_slice(bytes, &mut spans)?;
+        for span in spans {
+            self.push(span)?;
+        }
+        Ok(())
+    }
+
     /// Drops every span, keeping the list's memory.
     pub fn clear(&mut self) {
         self.spans.clear();
@@ -127,6 +140,35 @@ impl OutMessage {
 /// An SMB Direct connection (see the module documentation).
 pub struct Connection {
     core: Arc<ConnCore>,
+    /// The address connected to (active side only).
+    peer: Option<SocketAddr>,
+}
+
+/// The SMB Direct port of a device: 5445 on iWARP, 445 on InfiniBand and
+/// RoCE ([MS-SMB2] 2.1); mixing them up is an upstream interoperability bug.
+fn smbd_port(iwarp: bool) -> u16 {
+    port_for(if iwarp {
+        TransportKind::Iwarp
+    } else {
+        TransportKind::InfinibandOrRoce
+    })
+}
+
+/// Listens for SMB Direct on `ip` the way ksmbd does: on 5445 if the device
+/// that owns `ip` speaks iWARP, on 445 otherwise. Returns the listener and
+/// its port.
+pub fn listen_smbd(ip: IpAddr, backlog: u32) -> Result<(Listener, u16)> {
+    let ib_port = smbd_port(false);
+    let listener = Listener::bind(SocketAddr::new(ip, ib_port), backlog)?;
+    if !listener.id().is_iwarp()? {
+        return Ok((listener, ib_port));
+    }
+    drop(listener);
+    let iwarp_port = smbd_port(true);
+    Ok((
+        Listener::bind(SocketAddr::new(ip, iwarp_port), backlog)?,
+        iwarp_port,
+    ))
 }
 
 impl Connection {
@@ -135,7 +177,34 @@ impl Connection {
     pub fn connect(dst: SocketAddr, config: Config, timeout_ms: u32) -> Result<Self> {
         let id = CmId::new()?;
         id.resolve(dst, timeout_ms)?;
-        Self::establish(id, None, Role::Client, config, timeout_ms)
+        let mut conn = Self::establish(id, None, Role::Client, config, timeout_ms)?;
+        conn.peer = Some(dst);
+        Ok(conn)
+    }
+
+    /// Connects to the SMB Direct server at `ip`: on the port of the
+    /// device's transport (5445 on iWARP, 445 on InfiniBand and RoCE), then,
+    /// if refused there, on the other one, as upstream's client falls back.
+    pub fn connect_smbd(ip: IpAddr, config: Config, timeout_ms: u32) -> Result<Self> {
+        let iwarp = {
+            let probe = CmId::new()?;
+            probe.resolve(SocketAddr::new(ip, smbd_port(false)), timeout_ms)?;
+            probe.is_iwarp()?
+        };
+        let refused = |e: Error| {
+            e == errno(kernel::bindings::ECONNREFUSED) || e == errno(kernel::bindings::ECONNRESET)
+        };
+        match Self::connect(SocketAddr::new(ip, smbd_port(iwarp)), config, timeout_ms) {
+            Err(e) if refused(e) => {
+                Self::connect(SocketAddr::new(ip, smbd_port(!iwarp)), config, timeout_ms)
+            }
+            r => r,
+        }
+    }
+
+    /// The address connected to (the active side's).
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
     }
 
     /// Accepts `incoming`, negotiates as the server, and returns once
@@ -253,7 +322,7 @@ impl Connection {
             id: id.clone(),
         });
         // From here on, dropping `conn` tears everything down.
-        let conn = Connection { core };
+        let conn = Connection { core, peer: None };
         id.watch(watch);
         let core = conn.core.as_arc_borrow();
         // Receives first: the peer may send as soon as it is established.

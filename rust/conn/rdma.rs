@@ -494,14 +494,25 @@ impl Connection {
                 // Take the credits, waiting for our own earlier contexts.
                 let acquired = loop {
                     let now = core.now();
-                    let r = core.state.lock().engine.rdma_acquire(now, op_kind, wrs);
+                    let mut st = core.state.lock();
+                    let r = st.engine.rdma_acquire(now, op_kind, wrs);
                     match r {
                         Ok(()) => break Ok(()),
                         Err(RdmaError::WouldBlock) if inflight.len() > 0 => {
+                            drop(st);
                             let (op, n) = inflight.pop().unwrap_or((0, 0));
                             let r = Self::finish_rw(core, op, n, op_kind, &mut left);
                             if result.is_ok() {
                                 result = r;
+                            }
+                        }
+                        Err(RdmaError::WouldBlock) => {
+                            // Other callers hold the credits: wait for a
+                            // release.
+                            match core.wait(&mut st, &mut left) {
+                                Ok(true) => {}
+                                Ok(false) => break Err(Some(errno(kernel::bindings::ETIMEDOUT))),
+                                Err(e) => break Err(Some(e)),
                             }
                         }
                         Err(RdmaError::TooLarge { .. }) if len > PAGE_SIZE as u64 => {
@@ -584,6 +595,8 @@ impl Connection {
         let now = core.now();
         let mut st = core.state.lock();
         let _ = st.engine.rdma_release(now, kind, credits);
+        // Other callers may be waiting for these credits.
+        core.changed.notify_all();
         if status == 0 {
             match kind {
                 RdmaOp::Read => st.counters.rdma_reads += 1,

@@ -8,6 +8,14 @@
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
 
+/// `smbdrs_page_fn`: called per page piece of an iterator walk.
+pub(crate) type PageFn = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    page: *mut bindings::page,
+    offset: c_uint,
+    len: c_uint,
+) -> c_int;
+
 // `ib_device` embeds `struct dev_msi_info`, which is empty in configurations
 // without MSI support; the lint depends on the configuration, hence `allow`.
 #[allow(improper_ctypes)]
@@ -87,6 +95,18 @@ extern "C" {
     pub(crate) fn smbdrs_timer_cancel_sync(t: *mut c_void);
     pub(crate) fn smbdrs_timer_free(t: *mut c_void);
     pub(crate) fn smbdrs_page_alloc() -> *mut bindings::page;
+    pub(crate) fn smbdrs_iter_walk_pages(
+        iter: *mut bindings::iov_iter,
+        len: usize,
+        f: Option<PageFn>,
+        ctx: *mut c_void,
+    ) -> isize;
+    pub(crate) fn smbdrs_kmem_walk_pages(
+        buf: *const c_void,
+        len: usize,
+        f: Option<PageFn>,
+        ctx: *mut c_void,
+    ) -> isize;
     pub(crate) fn smbdrs_page_get(page: *mut bindings::page);
     pub(crate) fn smbdrs_page_put(page: *mut bindings::page);
     pub(crate) fn smbdrs_page_copy_to(

@@ -52,7 +52,9 @@ pub mod verbs;
 pub use cm::{CmEvent, CmId, CmWatcher, ConnParam, DeviceName, Incoming, Listener};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};
-pub use page::{PageRef, PageSpan, SendPayload, MAX_PAYLOAD_SPANS};
+pub use page::{
+    spans_from_iter, spans_from_slice, PageRef, PageSpan, SendPayload, MAX_PAYLOAD_SPANS,
+};
 pub use qp::{exit, init, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError};
 pub use rw::{RwBuf, RwCtx, RwDir};
 pub use timer::{Timer, TimerHandler};

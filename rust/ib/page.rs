@@ -15,7 +15,7 @@
 use core::ptr::NonNull;
 
 use kernel::bindings;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -284,4 +284,84 @@ impl Drop for MappedPayload {
             };
         }
     }
+}
+
+/// Appends one page piece of an iterator walk to the `KVec<PageSpan>` at
+/// `ctx`, taking a reference to the page.
+///
+/// # Safety
+///
+/// `ctx` is a `&mut KVec<PageSpan>` for the call; `page` is a valid,
+/// reference-counted page, and `offset + len` lies within it.
+unsafe extern "C" fn push_span(
+    ctx: *mut c_void,
+    page: *mut bindings::page,
+    offset: c_uint,
+    len: c_uint,
+) -> c_int {
+    // SAFETY: By the function's contract.
+    let out = unsafe { &mut *ctx.cast::<KVec<PageSpan>>() };
+    let Some(page) = NonNull::new(page) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: By the function's contract the page is valid and counted.
+    let page = unsafe { PageRef::from_raw(page) };
+    let pushed = PageSpan::new(page, offset, len)
+        .and_then(|span| out.push(span, GFP_KERNEL).map_err(Error::from));
+    match pushed {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+fn walked(ret: isize, len: usize) -> Result<usize> {
+    match usize::try_from(ret) {
+        Ok(n) if n == len => Ok(n),
+        Ok(_) => Err(EIO),
+        Err(_) => Err(Error::from_errno(ret as c_int)),
+    }
+}
+
+/// Appends the next `len` bytes of the kernel iterator `iter` (KVEC, BVEC,
+/// FOLIOQ or XARRAY, as cifs and ksmbd hand them over) to `out` as page
+/// spans, each holding a reference to its page, and advances the iterator.
+/// Nothing is copied: the spans describe the iterator's memory.
+///
+/// # Safety
+///
+/// `iter` is a valid iterator over kernel memory whose pages stay valid for
+/// the call (the spans' references keep them afterwards).
+pub unsafe fn spans_from_iter(
+    iter: *mut bindings::iov_iter,
+    len: usize,
+    out: &mut KVec<PageSpan>,
+) -> Result<usize> {
+    let ctx = core::ptr::from_mut(out).cast::<c_void>();
+    // SAFETY: By the function's contract `iter` is valid; `push_span`
+    // matches the callback type and `ctx` is `out` for the call.
+    let ret = unsafe { ffi::smbdrs_iter_walk_pages(iter, len, Some(push_span), ctx) };
+    walked(ret, len)
+}
+
+/// Appends `bytes` (kernel memory: kmalloc'd, vmalloc'd or a kernel stack)
+/// to `out` as page spans, each holding a reference to its page. Nothing is
+/// copied: the bytes must stay as they are until whatever uses the spans
+/// (a send) is done with them.
+pub fn spans_from_slice(bytes: &[u8], out: &mut KVec<PageSpan>) -> Result<usize> {
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    let ctx = core::ptr::from_mut(out).cast::<c_void>();
+    // SAFETY: `bytes` is valid kernel memory for the call (a shared
+    // borrow); the pages of kernel memory are reference-counted; `ctx` is
+    // `out` for the call.
+    let ret = unsafe {
+        ffi::smbdrs_kmem_walk_pages(
+            bytes.as_ptr().cast::<c_void>(),
+            bytes.len(),
+            Some(push_span),
+            ctx,
+        )
+    };
+    walked(ret, bytes.len())
 }

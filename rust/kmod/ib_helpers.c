@@ -17,6 +17,7 @@
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/scatterlist.h>
 #include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
@@ -185,6 +186,59 @@ void smbdrs_page_copy_from(struct page *page, size_t offset, void *dst,
 
 	memcpy(dst, addr + offset, len);
 	kunmap_local(addr);
+}
+
+/*
+ * Calls @fn for each page piece of the next @len bytes of the kernel
+ * iterator @iter (KVEC, BVEC, FOLIOQ or XARRAY; user memory is refused),
+ * advancing it. iov_iter_extract_pages() takes no page reference for these
+ * iterators: @fn takes its own. Returns @len, or a negative errno (-EIO
+ * when the iterator holds fewer bytes, or what @fn returned).
+ */
+ssize_t smbdrs_iter_walk_pages(struct iov_iter *iter, size_t len,
+			       smbdrs_page_fn fn, void *ctx)
+{
+	struct page *batch[16];
+	size_t done = 0;
+
+	if (user_backed_iter(iter))
+		return -EFAULT;
+	while (done < len) {
+		struct page **pages = batch;
+		size_t off, left;
+		ssize_t got;
+		int i, rc;
+
+		got = iov_iter_extract_pages(iter, &pages, len - done,
+					     ARRAY_SIZE(batch), 0, &off);
+		if (got < 0)
+			return got;
+		if (got == 0)
+			return -EIO;
+		left = got;
+		for (i = 0; left; i++) {
+			size_t piece = min_t(size_t, left, PAGE_SIZE - off);
+
+			rc = fn(ctx, pages[i], off, piece);
+			if (rc)
+				return rc;
+			left -= piece;
+			off = 0;
+		}
+		done += got;
+	}
+	return done;
+}
+
+/* The same over @len bytes of kernel memory at @buf (kmalloc or vmalloc). */
+ssize_t smbdrs_kmem_walk_pages(const void *buf, size_t len,
+			       smbdrs_page_fn fn, void *ctx)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
+	return smbdrs_iter_walk_pages(&iter, len, fn, ctx);
 }
 
 u64 smbdrs_ib_dma_map_page(struct ib_device *dev, struct page *page,

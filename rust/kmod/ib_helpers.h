@@ -7,6 +7,7 @@
 #define _SMBDRS_IB_HELPERS_H
 
 #include <linux/scatterlist.h>
+#include <linux/uio.h>
 #include <rdma/ib_verbs.h>
 
 int smbdrs_ib_post_send(struct ib_qp *qp, const struct ib_send_wr *wr,
@@ -42,6 +43,12 @@ struct workqueue_struct *smbdrs_ib_teardown_wq(void);
 void smbdrs_sg_set_page(struct scatterlist *sg, struct page *page,
 			unsigned int len, unsigned int offset);
 bool smbdrs_printk_ratelimit(void);
+typedef int (*smbdrs_page_fn)(void *ctx, struct page *page,
+			      unsigned int offset, unsigned int len);
+ssize_t smbdrs_iter_walk_pages(struct iov_iter *iter, size_t len,
+			       smbdrs_page_fn fn, void *ctx);
+ssize_t smbdrs_kmem_walk_pages(const void *buf, size_t len,
+			       smbdrs_page_fn fn, void *ctx);
 struct page *smbdrs_page_alloc(void);
 void smbdrs_page_get(struct page *page);
 void smbdrs_page_put(struct page *page);

@@ -9,19 +9,20 @@
 //! messages. Then the active side shuts down and the passive side must see
 //! the disconnect.
 
-use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use kernel::alloc::VVec;
 use kernel::prelude::*;
 use kernel::sync::{new_condvar, new_spinlock, Arc, CondVar, CondVarTimeoutResult, SpinLock};
 use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
 use kernel::workqueue;
 
 use super::rdma::{Failure, Step};
-use crate::conn::{ConnStats, Connection, OutMessage};
+use crate::conn::{listen_smbd, ConnStats, Connection, OutMessage};
 use crate::ib::{errno, Listener, PageRef, PageSpan, RemoteKey, PAGE_SIZE};
 use crate::smbdirect::Config;
 
-/// The rdma_cm port the test listens on.
+/// The first rdma_cm port of the short runs.
 const PORT: u16 = 18517;
 /// Sending threads per side.
 pub(super) const SENDERS: u32 = 8;
@@ -65,6 +66,7 @@ pub(super) struct Report {
     pub(super) client_stats: ConnStats,
     pub(super) server_stats: ConnStats,
     pub(super) elapsed_ms: i64,
+    pub(super) port: u16,
     pub(super) rdma: RdmaReport,
     pub(super) max_message: u32,
     pub(super) server_end: Option<Error>,
@@ -423,17 +425,25 @@ impl Acceptor {
 
 /// Runs the test on the device that owns `addr`.
 pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
-    let at = SocketAddr::V4(SocketAddrV4::new(addr, PORT));
-    let listener =
-        Arc::new(Listener::bind(at, 4).step("bind and listen")?, GFP_KERNEL).step("listener")?;
+    // The SMB Direct ports, chosen by the device's transport on both
+    // sides, as ksmbd listens and cifs connects.
+    let (listener, port) = listen_smbd(IpAddr::V4(addr), 4).step("bind and listen")?;
+    let listener = Arc::new(listener, GFP_KERNEL).step("listener")?;
     let acceptor = Acceptor::start(listener.clone(), config(Config::default_server()))?;
-    let client = Connection::connect(at, config(Config::default_client()), TIMEOUT_MS);
+    let client = Connection::connect_smbd(
+        IpAddr::V4(addr),
+        config(Config::default_client()),
+        TIMEOUT_MS,
+    );
     if client.is_err() {
         listener.cancel();
     }
     let server = acceptor.wait()?;
     let client = Arc::new(client.step("connect")?, GFP_KERNEL).step("client")?;
     let server = Arc::new(server.step("accept")?, GFP_KERNEL).step("server")?;
+    if client.peer().map(|a| a.port()) != Some(port) {
+        return Err(Failure("client connected to the listener's port", EINVAL));
+    }
     let c_max = client
         .params()
         .map(|p| p.max_fragmented_send_size)
@@ -520,6 +530,7 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
         client_stats,
         server_stats,
         elapsed_ms,
+        port,
         rdma,
         max_message: c_max.max(s_max),
         server_end,
@@ -675,9 +686,9 @@ fn rdma_exchange(
 /// A short run for the allocation fault walk: one connection pair with
 /// small queues, a few messages each way, one small RDMA exchange, then
 /// shutdown. Failures must come back as errors, with nothing leaked.
-pub(super) fn run_small(addr: Ipv4Addr, round: u16) -> Result<u32, Failure> {
+pub(super) fn run_small(addr: IpAddr, round: u16) -> Result<u32, Failure> {
     // A port per run: a listener of a failed run may linger in TIME_WAIT.
-    let at = SocketAddr::V4(SocketAddrV4::new(addr, PORT + 1 + (round % 512)));
+    let at = SocketAddr::new(addr, PORT + 1 + (round % 512));
     let small = |base: Config| Config {
         receive_credit_max: 16,
         send_credit_target: 16,
@@ -697,15 +708,30 @@ pub(super) fn run_small(addr: Ipv4Addr, round: u16) -> Result<u32, Failure> {
     let server = server.step("accept")?;
     let mut buf = KVec::from_elem(0u8, 16 * 1024, GFP_KERNEL).step("buffer")?;
     let mut moved = 0u32;
+    // Messages from the senders' pages, from kmalloc'd bytes and from
+    // vmalloc'd bytes (kvec-style, referenced in place).
+    let mut kbytes = KVec::from_elem(0u8, 3000, GFP_KERNEL).step("kmalloc message")?;
+    for (i, b) in kbytes.iter_mut().enumerate() {
+        *b = pattern(3000, i);
+    }
+    let mut vbytes = VVec::from_elem(0u8, 9000, GFP_KERNEL).step("vmalloc message")?;
+    for (i, b) in vbytes.iter_mut().enumerate() {
+        *b = pattern(9000, i);
+    }
     for (from, to, len) in [
         (&client, &server, 100usize),
         (&server, &client, 3000),
         (&client, &server, 9000),
     ] {
-        let pages = rdma_pages(len, 7, Some(len as u32))?;
         let mut msg = OutMessage::new();
-        for p in pages {
-            msg.push(p).step("message")?;
+        match len {
+            3000 => msg.push_bytes(&kbytes).step("kmalloc spans")?,
+            9000 => msg.push_bytes(&vbytes).step("vmalloc spans")?,
+            _ => {
+                for p in rdma_pages(len, 7, Some(len as u32))? {
+                    msg.push(p).step("message")?;
+                }
+            }
         }
         from.send(&mut msg, TIMEOUT_MS).step("send")?;
         let n = to.recv(&mut buf, TIMEOUT_MS).step("recv")?;

@@ -5,7 +5,7 @@
 //! one line `smbdirect_rs: selftest NAME: PASS ...` or `... FAIL ...` that
 //! the VM scenarios assert on.
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 
 use kernel::prelude::*;
@@ -23,6 +23,10 @@ extern "C" {
     fn smbdrs_selftest_name() -> *const kernel::ffi::c_char;
     fn smbdrs_selftest_addr() -> *const kernel::ffi::c_char;
 }
+
+/// The IPv6 address the VM scenarios put on the RDMA device's netdev
+/// (qemu/guest/lib.sh, `SERVER_IP6`), for `conn-small6`.
+const SERVER_IP6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x5eed, 0, 0, 0, 0, 0, 1);
 
 /// Whether the module finished loading: a self test started through the
 /// `run` parameter before that (a `run=` given to insmod) is refused.
@@ -91,7 +95,7 @@ fn run(name: &str) {
                 // Bytes per millisecond are kB/s.
                 let kbps = bytes / (r.elapsed_ms.max(1) as u64);
                 pr_info!(
-                    "selftest conn: PASS senders={} max_message={} client_sent={} client_bytes={} server_sent={} server_bytes={} client_received={} server_received={} refused_oversize={} elapsed_ms={} loopback_kBps={} server_end={:?}\n",
+                    "selftest conn: PASS senders={} max_message={} client_sent={} client_bytes={} server_sent={} server_bytes={} client_received={} server_received={} refused_oversize={} elapsed_ms={} loopback_kBps={} port={} server_end={:?}\n",
                     conn::SENDERS,
                     r.max_message,
                     r.client.sent,
@@ -103,6 +107,7 @@ fn run(name: &str) {
                     r.client.refused_oversize + r.server.refused_oversize,
                     r.elapsed_ms,
                     kbps,
+                    r.port,
                     r.server_end
                 );
                 pr_info!(
@@ -137,12 +142,17 @@ fn run(name: &str) {
             }
             Err(e) => pr_err!("selftest conn: FAIL {}: {:?}\n", e.0, e.1),
         },
-        "conn-small" => {
+        "conn-small" | "conn-small6" => {
             static ROUND: core::sync::atomic::AtomicU16 = core::sync::atomic::AtomicU16::new(0);
             let round = ROUND.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-            match conn::run_small(addr, round) {
-                Ok(n) => pr_info!("selftest conn-small: PASS messages={}\n", n),
-                Err(e) => pr_err!("selftest conn-small: FAIL {}: {:?}\n", e.0, e.1),
+            let ip = if name == "conn-small6" {
+                IpAddr::V6(SERVER_IP6)
+            } else {
+                IpAddr::V4(addr)
+            };
+            match conn::run_small(ip, round) {
+                Ok(n) => pr_info!("selftest {}: PASS messages={} addr={}\n", name, n, ip),
+                Err(e) => pr_err!("selftest {}: FAIL {}: {:?}\n", name, e.0, e.1),
             }
         }
         "rdma" => match rdma::run(addr) {

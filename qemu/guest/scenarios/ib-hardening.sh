@@ -61,34 +61,7 @@ if range=$(symbol_range rxe_qp_from_attr); then
 else
 	check "rxe_qp_from_attr_found" 1 "not in /proc/kallsyms"
 fi
-before=$(dmesg | grep -c 'smbdirect_rs: selftest rdma:')
-max=$(param fault_max 3000)
-t0=$(now)
-echo "smbdrs: fault injection on" >/dev/kmsg
-/usr/bin/failnth $RUN rdma "$max" >/tmp/walk.log 2>&1
-rc=$?
-echo "smbdrs: fault injection off" >/dev/kmsg
-t1=$(now)
-tail -n 1 /tmp/walk.log
-check "fault_walk_completed" $rc "$(tail -n 1 /tmp/walk.log)"
-steps=$(sed -n 's/^failnth: steps=\([0-9]*\).*/\1/p' /tmp/walk.log)
-injected=$(sed -n 's/.* injected=\([0-9]*\) .*/\1/p' /tmp/walk.log | tail -n 1)
-metric fault_steps "${steps:-0}"
-metric faults_injected "${injected:-0}"
-metric fault_walk_s "$(elapsed "$t0" "$t1")" s
-results=$(dmesg | grep 'smbdirect_rs: selftest rdma:' | tail -n +$((before + 1)))
-passes=$(echo "$results" | grep -c ': PASS ')
-fails=$(echo "$results" | grep -c ': FAIL ')
-metric fault_runs_passed "$passes"
-metric fault_runs_failed_cleanly "$fails"
-# The steps the self test itself reached (the rest failed in the write
-# before it) each print exactly one verdict.
-reached=$(grep -c 'write=OK' /tmp/walk.log)
-[ $((passes + fails)) -eq "$reached" ]
-check "every_reached_run_reported" $? "reached=$reached pass=$passes fail=$fails"
-echo "$results" | grep ': FAIL ' | sed 's/.*: FAIL \([^:]*\):.*/\1/' | sort | uniq -c | sort -rn | head -n 40
-[ "${injected:-0}" -gt 0 ]
-check "faults_were_injected" $? "injected=$injected"
+fault_walk rdma "" "$(param fault_max 3000)"
 
 # Nothing was left behind: the same self test passes with no fault.
 line=$(run_selftest rdma)
