@@ -594,6 +594,15 @@ conn_fault_walk() {
 		;;
 	esac
 	fault_walk conn-small conn_ "$(param conn_fault_max 3000)"
+	if [ "$1" = rxe ]; then
+		# The passive side's connect path (accept, its pools, its queue
+		# pair) walked too; once, over rxe, to keep make test's budget.
+		fault_walk conn-small-passive conn_passive_ "$(param conn_fault_max 3000)"
+		echo conn-small-passive >$run
+		line=$(dmesg | grep 'smbdirect_rs: selftest conn-small-passive:' | tail -n 1)
+		echo "$line" | grep -q ': PASS '
+		check "conn_small_passive_passes_after_fault_walk" $? "$line"
+	fi
 	echo conn-small >$run
 	line=$(dmesg | grep 'smbdirect_rs: selftest conn-small:' | tail -n 1)
 	echo "$line" | grep -q ': PASS '

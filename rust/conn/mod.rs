@@ -44,7 +44,8 @@ use self::core::{ConnCore, Resources, Watch};
 use self::state::{Phase, SpanList, State};
 use crate::ib::{
     errno, spans_from_slice, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming,
-    Listener, PageSpan, Pd, QueuePair, QueuePairCaps, Timer, MAX_PAYLOAD_SPANS, PAGE_SIZE,
+    Listener, NoIoScope, PageSpan, Pd, QueuePair, QueuePairCaps, Timer, MAX_PAYLOAD_SPANS,
+    PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
 use crate::smbdirect::{
@@ -112,6 +113,7 @@ impl OutMessage {
     /// where they lie, not copied: they must stay unchanged until the send
     /// returns.
     pub fn push_bytes(&mut self, bytes: &[u8]) -> Result {
+        let _noio = NoIoScope::enter();
         let mut spans = KVec::new();
         spans_from_slice(bytes, &mut spans)?;
         for span in spans {

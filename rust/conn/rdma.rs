@@ -21,7 +21,8 @@ use super::core::{ConnCore, Tag};
 use super::state::{Ring, State};
 use super::Connection;
 use crate::ib::{
-    errno, Access, DmaDir, FastRegMr, PageBuf, PageSpan, RemoteKey, RwCtx, RwDir, SgBuf, PAGE_SIZE,
+    errno, Access, DmaDir, FastRegMr, NoIoScope, PageBuf, PageSpan, RemoteKey, RwCtx, RwDir, SgBuf,
+    PAGE_SIZE,
 };
 use crate::smbdirect::{RdmaError, RdmaOp};
 
@@ -353,6 +354,7 @@ impl Connection {
         writable: bool,
         timeout_ms: u32,
     ) -> Result<Registration> {
+        let _noio = NoIoScope::enter();
         let core = self.core.as_arc_borrow();
         let mut left = ConnCore::jiffies(timeout_ms);
         let access = if writable {
@@ -404,6 +406,7 @@ impl Connection {
     /// Ends the peer's access to `reg` and releases its pages; waits at
     /// most `timeout_ms` for the invalidations.
     pub fn deregister(&self, reg: Registration, timeout_ms: u32) -> Result {
+        let _noio = NoIoScope::enter();
         let core = self.core.as_arc_borrow();
         let mut left = ConnCore::jiffies(timeout_ms);
         let mut result = Ok(());
@@ -435,6 +438,7 @@ impl Connection {
         dir: RwDir,
         timeout_ms: u32,
     ) -> Result {
+        let _noio = NoIoScope::enter();
         let core = self.core.as_arc_borrow();
         let mut left = ConnCore::jiffies(timeout_ms);
         let total: u64 = local.iter().map(|s| u64::from(s.len())).sum();

@@ -86,6 +86,8 @@ extern "C" {
         len: c_uint,
         offset: c_uint,
     );
+    pub(crate) fn smbdrs_noio_save() -> c_uint;
+    pub(crate) fn smbdrs_noio_restore(flags: c_uint);
     pub(crate) fn smbdrs_printk_ratelimit() -> bool;
     pub(crate) fn smbdrs_timer_new(
         fire: Option<unsafe extern "C" fn(ctx: *mut c_void)>,

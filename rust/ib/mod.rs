@@ -66,6 +66,32 @@ pub const PAGE_SIZE: usize = kernel::bindings::PAGE_SIZE;
 /// The module name recorded by ib_core as the owner of our objects.
 const OWNER: &kernel::str::CStr = kernel::c_str!("smbdirect_rs");
 
+/// A scope in which the task's allocations do no I/O to reclaim memory
+/// (`memalloc_noio_save`): what the RDMA channel allocates per I/O runs in
+/// one, because cifs calls it from writeback, where reclaim could wait for
+/// the very I/O being done. Ends when dropped; scopes nest.
+pub struct NoIoScope {
+    saved: kernel::ffi::c_uint,
+}
+
+impl NoIoScope {
+    /// Enters the scope.
+    pub fn enter() -> Self {
+        // SAFETY: Only sets a flag of the current task; `drop` restores it.
+        Self {
+            saved: unsafe { ffi::smbdrs_noio_save() },
+        }
+    }
+}
+
+impl Drop for NoIoScope {
+    fn drop(&mut self) {
+        // SAFETY: Restores what `enter` saved, on the same task (the scope
+        // is neither `Send` nor leaked by the code using it).
+        unsafe { ffi::smbdrs_noio_restore(self.saved) };
+    }
+}
+
 /// Whether a rate-limited message may be printed now (the kernel's default
 /// limit, shared by every such message of the module).
 pub fn print_allowed() -> bool {

@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/scatterlist.h>
@@ -145,6 +146,21 @@ void smbdrs_sg_set_page(struct scatterlist *sg, struct page *page,
 			unsigned int len, unsigned int offset)
 {
 	sg_set_page(sg, page, len, offset);
+}
+
+/*
+ * Allocation scopes: within one, every allocation of the task behaves as
+ * GFP_NOIO, so the cifs writeback path never recurses into reclaim that
+ * could wait for the I/O it is doing.
+ */
+unsigned int smbdrs_noio_save(void)
+{
+	return memalloc_noio_save();
+}
+
+void smbdrs_noio_restore(unsigned int flags)
+{
+	memalloc_noio_restore(flags);
 }
 
 bool smbdrs_printk_ratelimit(void)

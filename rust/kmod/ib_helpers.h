@@ -42,6 +42,8 @@ struct workqueue_struct *smbdrs_ib_teardown_wq(void);
 
 void smbdrs_sg_set_page(struct scatterlist *sg, struct page *page,
 			unsigned int len, unsigned int offset);
+unsigned int smbdrs_noio_save(void);
+void smbdrs_noio_restore(unsigned int flags);
 bool smbdrs_printk_ratelimit(void);
 typedef int (*smbdrs_page_fn)(void *ctx, struct page *page,
 			      unsigned int offset, unsigned int len);

@@ -373,43 +373,55 @@ fn config(base: Config) -> Config {
     }
 }
 
-/// Accepts one connection on a listener in a worker, for the test thread
-/// to pick up.
+/// Where a worker leaves the connection it made, for the test thread.
 #[pin_data]
-struct Accepted {
+struct Made {
     #[pin]
     conn: SpinLock<Option<Result<Connection>>>,
     #[pin]
     cond: CondVar,
 }
 
-struct Acceptor(Arc<Accepted>);
+/// One side of a connection made in a worker while the test thread makes
+/// the other: the acceptor while the test connects, or the connector while
+/// it accepts (so the fault walk reaches either side's allocations).
+struct Worker(Arc<Made>);
 
-impl Acceptor {
-    fn start(listener: Arc<Listener>, config: Config) -> Result<Self, Failure> {
-        let accepted: Arc<Accepted> = Arc::pin_init(
-            pin_init!(Accepted {
-                conn <- new_spinlock!(None, "smbdrs_selftest_accepted"),
-                cond <- new_condvar!("smbdrs_selftest_accepted_cond"),
+impl Worker {
+    fn start(
+        what: &'static str,
+        make: impl FnOnce() -> Result<Connection> + Send + 'static,
+    ) -> Result<Self, Failure> {
+        let made: Arc<Made> = Arc::pin_init(
+            pin_init!(Made {
+                conn <- new_spinlock!(None, "smbdrs_selftest_made"),
+                cond <- new_condvar!("smbdrs_selftest_made_cond"),
             }),
             GFP_KERNEL,
         )
-        .step("accept slot")?;
-        let slot = accepted.clone();
+        .step(what)?;
+        let slot = made.clone();
         workqueue::system_unbound()
             .try_spawn(GFP_KERNEL, move || {
-                let r = listener
-                    .accept_next(TIMEOUT_MS)
-                    .and_then(|inc| Connection::accept(inc, config, TIMEOUT_MS));
+                let r = make();
                 *slot.conn.lock() = Some(r);
                 slot.cond.notify_all();
             })
-            .map_err(|_| Failure("spawn acceptor", ENOMEM))?;
-        Ok(Self(accepted))
+            .map_err(|_| Failure(what, ENOMEM))?;
+        Ok(Self(made))
     }
 
-    /// Waits for the worker's result (it always finishes: the accept and
-    /// the negotiation time out).
+    /// Accepts one connection on `listener`.
+    fn accept(listener: Arc<Listener>, config: Config) -> Result<Self, Failure> {
+        Self::start("spawn acceptor", move || {
+            listener
+                .accept_next(TIMEOUT_MS)
+                .and_then(|inc| Connection::accept(inc, config, TIMEOUT_MS))
+        })
+    }
+
+    /// Waits for the worker's result (it always finishes: connecting,
+    /// accepting and negotiating time out).
     fn wait(self) -> Result<Result<Connection>, Failure> {
         let mut slot = self.0.conn.lock();
         loop {
@@ -429,7 +441,7 @@ pub(super) fn run(addr: Ipv4Addr) -> Result<Report, Failure> {
     // sides, as ksmbd listens and cifs connects.
     let (listener, port) = listen_smbd(IpAddr::V4(addr), 4).step("bind and listen")?;
     let listener = Arc::new(listener, GFP_KERNEL).step("listener")?;
-    let acceptor = Acceptor::start(listener.clone(), config(Config::default_server()))?;
+    let acceptor = Worker::accept(listener.clone(), config(Config::default_server()))?;
     let client = Connection::connect_smbd(
         IpAddr::V4(addr),
         config(Config::default_client()),
@@ -685,8 +697,10 @@ fn rdma_exchange(
 
 /// A short run for the allocation fault walk: one connection pair with
 /// small queues, a few messages each way, one small RDMA exchange, then
-/// shutdown. Failures must come back as errors, with nothing leaked.
-pub(super) fn run_small(addr: IpAddr, round: u16) -> Result<u32, Failure> {
+/// shutdown. Failures must come back as errors, with nothing leaked. The
+/// test's task is the active side, or with `passive_here` the passive one
+/// (the other side runs in a worker, whose allocations are not walked).
+pub(super) fn run_small(addr: IpAddr, round: u16, passive_here: bool) -> Result<u32, Failure> {
     // A port per run: a listener of a failed run may linger in TIME_WAIT.
     let at = SocketAddr::new(addr, PORT + 1 + (round % 512));
     let small = |base: Config| Config {
@@ -696,14 +710,30 @@ pub(super) fn run_small(addr: IpAddr, round: u16) -> Result<u32, Failure> {
         rdma_credit_max: 4,
         ..base
     };
-    let listener =
-        Arc::new(Listener::bind(at, 1).step("bind and listen")?, GFP_KERNEL).step("listener")?;
-    let acceptor = Acceptor::start(listener.clone(), small(Config::default_server()))?;
-    let client = Connection::connect(at, small(Config::default_client()), TIMEOUT_MS);
-    if client.is_err() {
-        listener.cancel();
-    }
-    let server = acceptor.wait()?;
+    let (client, server) = if passive_here {
+        // This task accepts; a worker connects.
+        let listener = Listener::bind(at, 1).step("bind and listen")?;
+        let client_config = small(Config::default_client());
+        let connector = Worker::start("spawn connector", move || {
+            Connection::connect(at, client_config, TIMEOUT_MS)
+        })?;
+        let server = listener
+            .accept_next(TIMEOUT_MS)
+            .and_then(|inc| Connection::accept(inc, small(Config::default_server()), TIMEOUT_MS));
+        // A request not taken is refused, so the connector ends at once.
+        drop(listener);
+        (connector.wait()?, server)
+    } else {
+        // This task connects; a worker accepts.
+        let listener = Arc::new(Listener::bind(at, 1).step("bind and listen")?, GFP_KERNEL)
+            .step("listener")?;
+        let acceptor = Worker::accept(listener.clone(), small(Config::default_server()))?;
+        let client = Connection::connect(at, small(Config::default_client()), TIMEOUT_MS);
+        if client.is_err() {
+            listener.cancel();
+        }
+        (client, acceptor.wait()?)
+    };
     let client = client.step("connect")?;
     let server = server.step("accept")?;
     let mut buf = KVec::from_elem(0u8, 16 * 1024, GFP_KERNEL).step("buffer")?;

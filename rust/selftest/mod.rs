@@ -142,7 +142,7 @@ fn run(name: &str) {
             }
             Err(e) => pr_err!("selftest conn: FAIL {}: {:?}\n", e.0, e.1),
         },
-        "conn-small" | "conn-small6" => {
+        "conn-small" | "conn-small6" | "conn-small-passive" => {
             static ROUND: core::sync::atomic::AtomicU16 = core::sync::atomic::AtomicU16::new(0);
             let round = ROUND.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
             let ip = if name == "conn-small6" {
@@ -150,7 +150,7 @@ fn run(name: &str) {
             } else {
                 IpAddr::V4(addr)
             };
-            match conn::run_small(ip, round) {
+            match conn::run_small(ip, round, name == "conn-small-passive") {
                 Ok(n) => pr_info!("selftest {}: PASS messages={} addr={}\n", name, n, ip),
                 Err(e) => pr_err!("selftest {}: FAIL {}: {:?}\n", name, e.0, e.1),
             }
