@@ -196,8 +196,8 @@ impl<T> Ring<T> {
         self.len
     }
 
-    /// Empties the ring into a new one of the same capacity... without
-    /// allocating: takes the storage, leaving an empty ring of capacity 0.
+    /// Takes everything (the storage with it, so nothing is allocated),
+    /// leaving an empty ring of capacity 0.
     pub(super) fn take_all(&mut self) -> Self {
         let taken = Self {
             slots: core::mem::take(&mut self.slots),

@@ -28,6 +28,14 @@ use super::PAGE_SIZE;
 /// that makes six SGEs, what siw offers and what upstream uses.
 pub const MAX_PAYLOAD_SPANS: usize = 5;
 
+/// `EINVAL` unless `len` bytes at `offset` lie within one page.
+fn within_page(offset: usize, len: usize) -> Result {
+    match offset.checked_add(len) {
+        Some(end) if end <= PAGE_SIZE => Ok(()),
+        _ => Err(EINVAL),
+    }
+}
+
 /// A counted reference to a kernel page.
 ///
 /// # Invariants
@@ -76,12 +84,7 @@ impl PageRef {
 
     /// Copies `src` into the page at `offset`.
     pub fn write(&mut self, offset: usize, src: &[u8]) -> Result {
-        if offset
-            .checked_add(src.len())
-            .is_none_or(|end| end > PAGE_SIZE)
-        {
-            return Err(EINVAL);
-        }
+        within_page(offset, src.len())?;
         // SAFETY: The range lies within the page, which is valid; `&mut`
         // makes this the only access through a caller's handle.
         unsafe {
@@ -97,12 +100,7 @@ impl PageRef {
 
     /// Copies bytes of the page at `offset` into `dst`.
     pub fn read(&self, offset: usize, dst: &mut [u8]) -> Result {
-        if offset
-            .checked_add(dst.len())
-            .is_none_or(|end| end > PAGE_SIZE)
-        {
-            return Err(EINVAL);
-        }
+        within_page(offset, dst.len())?;
         // SAFETY: The range lies within the page, which is valid.
         unsafe {
             ffi::smbdrs_page_copy_from(
@@ -142,10 +140,10 @@ pub struct PageSpan {
 impl PageSpan {
     /// A span, checked to lie within its page and not be empty.
     pub fn new(page: PageRef, offset: u32, len: u32) -> Result<Self> {
-        let end = offset.checked_add(len).ok_or(EINVAL)?;
-        if len == 0 || end as usize > PAGE_SIZE {
+        if len == 0 {
             return Err(EINVAL);
         }
+        within_page(offset as usize, len as usize)?;
         Ok(Self { page, offset, len })
     }
 
@@ -210,14 +208,6 @@ impl SendPayload {
     /// The number of spans.
     pub fn spans(&self) -> usize {
         self.len
-    }
-
-    /// The number of payload bytes.
-    pub fn bytes(&self) -> u32 {
-        self.spans
-            .iter()
-            .flatten()
-            .fold(0u32, |n, s| n.saturating_add(s.len))
     }
 
     /// Maps every span for `pd`'s device and writes their SGEs to `sges`.
