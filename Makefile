@@ -5,6 +5,8 @@
 #
 #   make demo     install, build, boot, mount over RDMA, move data, print MB/s
 #   make test     every test; ends with "N passed, N failed"
+#   make soak     long runs kept out of make test (the client interop cells
+#                 with 50 mount cycles each, about 20 minutes)
 #   make mutants  cargo-mutants over the engine crate; prints its summary and
 #                 the mutation score, fails below 95 % (25 min on 2 cores;
 #                 MUTANTS_ARGS="-f src/wire/*.rs" scopes a run)
@@ -17,7 +19,7 @@ FLAVOR ?= debug
 SCENARIOS ?= module baseline-rxe
 export SMBDRS_CACHE
 
-.PHONY: demo test deps kernel kernel-bench initramfs vm engine-test \
+.PHONY: demo test soak deps kernel kernel-bench initramfs vm engine-test \
 	mutants harness-test check clean-cache
 
 demo: deps
@@ -25,6 +27,9 @@ demo: deps
 
 test: deps
 	@scripts/test.sh
+
+soak: deps
+	@scripts/soak.sh
 
 deps:
 	@scripts/install-deps.sh

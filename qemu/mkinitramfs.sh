@@ -44,6 +44,8 @@ tools=(
 	"/usr/bin/qperf /usr/bin/qperf"
 	"/usr/bin/sha256sum /usr/bin/sha256sum"
 	"/usr/bin/stat /usr/bin/stat"
+	"/usr/bin/xz /usr/bin/xz"
+	"/usr/bin/tar /usr/bin/tar"
 )
 providers=(rxe siw)
 libibverbs_dir=/usr/lib/x86_64-linux-gnu/libibverbs
@@ -168,7 +170,7 @@ cp -a "$moddir" "$stage/usr/lib/modules/"
 # Guest scripts.
 mkdir -p "$stage/smbdrs/scenarios" "$stage/smbdrs/selftest"
 cp "$repo/qemu/guest/init" "$stage/init"
-cp "$repo/qemu/guest/lib.sh" "$stage/smbdrs/lib.sh"
+cp "$repo/qemu/guest/lib.sh" "$repo/qemu/guest/interop.sh" "$stage/smbdrs/"
 cp "$repo"/qemu/guest/scenarios/*.sh "$stage/smbdrs/scenarios/"
 cp "$repo"/tests/harness/scenarios/*.sh "$stage/smbdrs/selftest/"
 chmod 0755 "$stage/init"

@@ -38,6 +38,9 @@ prepare() {
 	# The overlay: the whole repository appears as fs/smb/smbdirect_rs.
 	# kbuild reads our Kbuild and Kconfig there; the link follows the clone.
 	ln -sfn "$repo" "$src/$overlay_dir"
+	# The shims live in the repository too, linked where kbuild builds
+	# them into cifs.ko and ksmbd.ko (patches/ adds them to the Makefiles).
+	ln -sfn "$repo/shim/cifs/smbdirect_shim.c" "$src/fs/smb/client/smbdirect_shim.c"
 
 	apply_patches
 }

@@ -207,8 +207,14 @@ EOF
 		check "ksmbd.adduser" 1 "$out"
 		return 1
 	}
+	ksmbd_run
+}
+
+# ksmbd_run: start ksmbd.mountd (again) on the configuration ksmbd_start
+# wrote, and wait until the kernel server listens.
+ksmbd_run() {
 	# In the foreground (-n) under our control, its log in /tmp/mountd.log.
-	/usr/sbin/ksmbd.mountd -n >/tmp/mountd.log 2>&1 &
+	/usr/sbin/ksmbd.mountd -n >>/tmp/mountd.log 2>&1 &
 	# mountd starts the kernel server through netlink; wait for it.
 	local i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -258,12 +264,12 @@ smbdirect_metrics() {
 	done
 }
 
-# fio_run NAME RW FILE SIZE: O_DIRECT, 1 MiB blocks, sync engine. A write
+# fio_run NAME RW FILE SIZE [BS]: O_DIRECT, BS blocks (1M), sync engine. A write
 # job verifies what it wrote (sha256 headers in every block) after writing; a
 # read job verifies the headers of an existing file. Prints MB/s.
 fio_run() {
-	local name=$1 rw=$2 file=$3 size=$4 out bw
-	out=$($FIO --name="$name" --filename="$file" --rw="$rw" --bs=1M --size="$size" \
+	local name=$1 rw=$2 file=$3 size=$4 bs=${5:-1M} out bw
+	out=$($FIO --name="$name" --filename="$file" --rw="$rw" --bs="$bs" --size="$size" \
 		--direct=1 --invalidate=0 --ioengine=psync --iodepth=1 --numjobs=1 --thread \
 		--verify=sha256 --do_verify=1 --verify_fatal=1 --verify_dump=0 \
 		--output-format=terse --terse-version=3 2>&1)
@@ -312,18 +318,19 @@ checksum_roundtrip() {
 	rm -f $MNT/payload.bin /tmp/payload
 }
 
-# fio_roundtrip TAG MiB: fio write with verify, then a separate read job that
-# verifies every block again; MB/s of both as metrics.
+# fio_roundtrip TAG MiB [BS] [rand]: fio write with verify, then a separate
+# read job that verifies every block again (sequential, or random with
+# "rand"); MB/s of both as metrics.
 fio_roundtrip() {
-	local tag=$1 mib=$2 bw
-	if bw=$(fio_run "${tag}write" write $MNT/fio.bin "${mib}M"); then
-		check "${tag}fio_write_verify" 0 "fio write+verify ${mib} MiB, sha256"
+	local tag=$1 mib=$2 bs=${3:-1M} how=${4:-} bw
+	if bw=$(fio_run "${tag}write" ${how}write $MNT/fio.bin "${mib}M" "$bs"); then
+		check "${tag}fio_write_verify" 0 "fio ${how}write+verify ${mib} MiB in $bs blocks, sha256"
 		metric "${tag}fio_write_MBps" "$bw" MB/s
 	else
 		check "${tag}fio_write_verify" 1 "fio write+verify failed"
 	fi
-	if bw=$(fio_run "${tag}read" read $MNT/fio.bin "${mib}M"); then
-		check "${tag}fio_read_verify" 0 "fio read+verify ${mib} MiB, sha256"
+	if bw=$(fio_run "${tag}read" ${how}read $MNT/fio.bin "${mib}M" "$bs"); then
+		check "${tag}fio_read_verify" 0 "fio ${how}read+verify ${mib} MiB in $bs blocks, sha256"
 		metric "${tag}fio_read_MBps" "$bw" MB/s
 	else
 		check "${tag}fio_read_verify" 1 "fio read+verify failed"
@@ -345,7 +352,7 @@ smb_baseline() {
 	$RDMA link show >&2
 
 	t0=$(now)
-	out=$(cifs_mount ",rdma" 2>&1)
+	out=$(cifs_mount ",rdma,rdma_impl=c" 2>&1)
 	local rc=$?
 	t1=$(now)
 	metric "${type}_mount_s" "$(elapsed "$t0" "$t1")" s
@@ -613,4 +620,29 @@ conn_fault_walk() {
 	echo "$line"
 	echo "$line" | grep -q ': PASS .*addr=fd00:5eed::1'
 	check "conn_ipv6" $? "$line"
+}
+
+# dump_tasks: the kernel stack of every task sleeping in the kernel, and the
+# SMB Direct state, on the console: what a hang looks like from inside.
+dump_tasks() {
+	local p
+	echo "=== smbdrs task dump ($(now)) ==="
+	for p in /proc/[0-9]*; do
+		case $(cat $p/stat 2>/dev/null | cut -d' ' -f3) in
+		S | D) ;;
+		*) continue ;;
+		esac
+		grep -qE 'cifs|smbd|smbdrs|ksmbd|rdma|ib_|netfs|_rw|iter|fs_' $p/stack 2>/dev/null || continue
+		echo "--- ${p#/proc/} $(cat $p/comm 2>/dev/null)"
+		cat $p/stack 2>/dev/null
+	done
+	sed -n '/SMBDirect/,/Number of credits/p' /proc/fs/cifs/DebugData 2>/dev/null
+	echo "=== smbdrs task dump end ==="
+}
+
+# watchdog SECONDS: dump_tasks once if the calling scenario step is still
+# running after SECONDS; prints the watchdog's pid (kill it when done).
+watchdog() {
+	(sleep "$1" && dump_tasks >/dev/console 2>&1) >/dev/null 2>&1 &
+	echo $!
 }

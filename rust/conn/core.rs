@@ -31,6 +31,7 @@ use kernel::sync::{
 use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
 use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
 
+use super::read::ReadCursor;
 use super::state::{Phase, State};
 use crate::ib::{
     errno, CmEvent, CmId, CmWatcher, Cq, Done, Pd, QueuePair, SendPayload, Timer, TimerHandler,
@@ -65,9 +66,9 @@ pub(super) struct ConnCore {
     pub(super) changed: CondVar,
     #[pin]
     pub(super) res: Mutex<Option<Resources>>,
-    /// One reader at a time: a message is read whole.
+    /// One reader at a time, and where it is in the message it reads.
     #[pin]
-    pub(super) reader: Mutex<()>,
+    pub(super) reader: Mutex<ReadCursor>,
     #[pin]
     teardown: Work<ConnCore>,
     /// Held for a whole teardown, so that a second caller returns only
@@ -99,7 +100,7 @@ impl ConnCore {
                 state <- new_spinlock!(state, "smbdrs_conn_state"),
                 changed <- new_condvar!("smbdrs_conn_changed"),
                 res <- new_mutex!(None, "smbdrs_conn_res"),
-                reader <- new_mutex!((), "smbdrs_conn_reader"),
+                reader <- new_mutex!(ReadCursor::default(), "smbdrs_conn_reader"),
                 teardown <- new_work!("smbdrs_conn_teardown"),
                 teardown_lock <- new_mutex!((), "smbdrs_conn_teardown_lock"),
                 teardown_queued: AtomicBool::new(false),
@@ -176,7 +177,12 @@ impl ConnCore {
         // Re-arm for the engine's next deadline (keepalive, idle timeout,
         // negotiation timeout).
         let now = this.now();
-        let deadline = this.state.lock().engine.poll_timeout();
+        let deadline = {
+            let mut st = this.state.lock();
+            // Copied here so that `stats` needs no sleeping lock.
+            st.counters.context_misses = r.qp.context_misses();
+            st.engine.poll_timeout()
+        };
         if let Some(t) = deadline {
             r.timer
                 .arm(t.as_millis().saturating_sub(now.as_millis()).max(1));
@@ -406,12 +412,13 @@ impl ConnCore {
         drop(qp);
         // The pooled buffers hold the protection domain: free them before
         // the identifier goes.
-        let (recvs, headers, ready, mrs) = {
+        let (recvs, headers, ready, partial, mrs) = {
             let mut st = self.state.lock();
             (
                 st.free_recvs.take_all(),
                 st.free_headers.take_all(),
                 st.ready.take_all(),
+                st.partial.take(),
                 st.free_mrs.take_all(),
             )
         };
@@ -419,6 +426,7 @@ impl ConnCore {
         drop(recvs);
         drop(headers);
         drop(ready);
+        drop(partial);
         drop(cq);
         drop(pd);
         drop(id);

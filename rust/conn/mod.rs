@@ -33,6 +33,7 @@
 
 mod core;
 mod rdma;
+mod read;
 mod state;
 
 use ::core::net::{IpAddr, SocketAddr};
@@ -44,8 +45,8 @@ use self::core::{ConnCore, Resources, Watch};
 use self::state::{Phase, SpanList, State};
 use crate::ib::{
     errno, spans_from_slice, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming,
-    Listener, NoIoScope, PageSpan, Pd, QueuePair, QueuePairCaps, Timer, MAX_PAYLOAD_SPANS,
-    PAGE_SIZE,
+    KernelIter, Listener, NoIoScope, PageSpan, Pd, QueuePair, QueuePairCaps, Timer,
+    MAX_PAYLOAD_SPANS, PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
 use crate::smbdirect::{
@@ -122,6 +123,18 @@ impl OutMessage {
         Ok(())
     }
 
+    /// Appends the next `len` bytes of `iter`, referenced where they lie,
+    /// not copied (see [`OutMessage::push_bytes`]); advances `iter`.
+    pub fn push_iter(&mut self, iter: &mut KernelIter<'_>, len: usize) -> Result {
+        let _noio = NoIoScope::enter();
+        let mut spans = KVec::new();
+        iter.take_spans(len, &mut spans)?;
+        for span in spans {
+            self.push(span)?;
+        }
+        Ok(())
+    }
+
     /// Drops every span, keeping the list's memory.
     pub fn clear(&mut self) {
         self.spans.clear();
@@ -144,6 +157,9 @@ pub struct Connection {
     core: Arc<ConnCore>,
     /// The address connected to (active side only).
     peer: Option<SocketAddr>,
+    /// RDMA reads in flight the peer may target at us, and we at it
+    /// (IRD, ORD), as agreed by rdma_cm.
+    rdma_depths: (u8, u8),
 }
 
 /// The SMB Direct port of a device: 5445 on iWARP, 445 on InfiniBand and
@@ -324,7 +340,11 @@ impl Connection {
             id: id.clone(),
         });
         // From here on, dropping `conn` tears everything down.
-        let conn = Connection { core, peer: None };
+        let conn = Connection {
+            core,
+            peer: None,
+            rdma_depths: (ird, ord),
+        };
         id.watch(watch);
         let core = conn.core.as_arc_borrow();
         // Receives first: the peer may send as soon as it is established.
@@ -361,6 +381,12 @@ impl Connection {
                 return Err(errno(kernel::bindings::ETIMEDOUT));
             }
         }
+    }
+
+    /// RDMA reads in flight the peer may target at us and we at it
+    /// (responder resources and initiator depth).
+    pub fn rdma_depths(&self) -> (u8, u8) {
+        self.rdma_depths
     }
 
     /// The negotiated parameters.
@@ -474,108 +500,11 @@ impl Connection {
         result
     }
 
-    /// Waits at most `timeout_ms` for the next upper-layer message and
-    /// copies it into `buf`; returns its length. A message longer than
-    /// `buf` stays queued and gives `EMSGSIZE`.
-    pub fn recv(&self, buf: &mut [u8], timeout_ms: u32) -> Result<usize> {
-        let core = self.core.as_arc_borrow();
-        let _reader = core.reader.lock();
-        let mut left = ConnCore::jiffies(timeout_ms);
-        let mut message_len: Option<usize> = None;
-        loop {
-            let mut st = core.state.lock();
-            let d = loop {
-                if let Some((_, d)) = st.ready.peek() {
-                    break *d;
-                }
-                if let Some(e) = st.broken() {
-                    return Err(e);
-                }
-                match core.wait(&mut st, &mut left) {
-                    Ok(true) => {}
-                    Ok(false) | Err(_) if message_len.is_none() => {
-                        return Err(errno(kernel::bindings::ETIMEDOUT));
-                    }
-                    _ => {
-                        // The rest of a message did not come: the stream
-                        // cannot be resumed at a message boundary.
-                        let e = errno(kernel::bindings::ETIMEDOUT);
-                        ConnCore::fail(core, &mut st, e);
-                        return Err(e);
-                    }
-                }
-            };
-            let len = match message_len {
-                Some(len) => len,
-                None => {
-                    let len = d.message_length as usize;
-                    if len > buf.len() {
-                        return Err(errno(kernel::bindings::EMSGSIZE));
-                    }
-                    message_len = Some(len);
-                    len
-                }
-            };
-            let Some((mut rbuf, d)) = st.ready.pop() else {
-                continue;
-            };
-            drop(st);
-            let start = d.message_offset as usize;
-            let end = start.saturating_add(d.data_length as usize);
-            let from = d.data_offset as usize;
-            let to = from.saturating_add(d.data_length as usize);
-            let copied = match (buf.get_mut(start..end), end <= len) {
-                (Some(dst), true) => rbuf.read(|b| match b.get(from..to) {
-                    Some(src) => {
-                        dst.copy_from_slice(src);
-                        true
-                    }
-                    None => false,
-                }),
-                _ => false,
-            };
-            let mut st = core.state.lock();
-            if st.broken().is_some() {
-                // The teardown may have emptied the pools already: free
-                // the buffer rather than keep the device's PD alive.
-                drop(st);
-                drop(rbuf);
-                st = core.state.lock();
-            } else {
-                let _ = st.free_recvs.push(rbuf);
-                st.counters.receives_recycled += 1;
-            }
-            let now = core.now();
-            if !copied {
-                pr_err_ratelimited!("smbdirect-rs: a fragment does not fit its message\n");
-                ConnCore::fail(core, &mut st, EIO);
-                return Err(EIO);
-            }
-            if let Err(e) = st.engine.buffers_consumed(now, 1) {
-                pr_err_ratelimited!("smbdirect-rs: {}\n", e);
-            }
-            ConnCore::handle_events(core, &mut st);
-            let done = d.end_of_message;
-            if done {
-                st.counters.messages_read += 1;
-            }
-            drop(st);
-            ConnCore::pump(core);
-            if done {
-                return Ok(len);
-            }
-        }
-    }
-
-    /// A snapshot of the connection's counters.
+    /// A snapshot of the connection's counters. Takes only a spinlock, so
+    /// it may be called in atomic context (cifs's DebugData holds one).
     pub fn stats(&self) -> ConnStats {
-        let context_misses = self
-            .core
-            .res
-            .lock()
-            .as_ref()
-            .map_or(0, |r| r.qp.context_misses());
         let st = self.core.state.lock();
+        let context_misses = st.counters.context_misses;
         ConnStats {
             engine: st.engine.stats(),
             conn: st.counters,

@@ -246,6 +246,9 @@ pub struct ConnCounters {
     pub rdma_reads: u64,
     /// RDMA write contexts completed.
     pub rdma_writes: u64,
+    /// Work request contexts the queue pair allocated on the data path
+    /// (as of the last pump).
+    pub context_misses: u64,
 }
 
 /// Everything behind the state lock.
@@ -258,6 +261,10 @@ pub(super) struct State {
     pub(super) slots: KVec<Slot>,
     /// Delivered fragments, in arrival order, with their buffers.
     pub(super) ready: Ring<(DmaBuf, Delivery)>,
+    /// The fragment the reader stopped in: its buffer, its delivery and
+    /// the payload bytes already read. Kept here, not with the reader, so
+    /// that the teardown frees it with the other buffers.
+    pub(super) partial: Option<(DmaBuf, Delivery, u32)>,
     /// Receive buffers not posted.
     pub(super) free_recvs: Ring<DmaBuf>,
     /// Receives to post again at once (the engine's `Repost`), counted
@@ -303,6 +310,7 @@ impl State {
             established: false,
             slots: s,
             ready: Ring::with_capacity(recvs)?,
+            partial: None,
             free_recvs: Ring::with_capacity(recvs)?,
             reposts_owed: 0,
             free_headers: Ring::with_capacity(headers)?,

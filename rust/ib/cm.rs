@@ -852,3 +852,42 @@ impl RawSockAddr {
         }
     }
 }
+
+/// Reads the IPv4 or IPv6 socket address C hands over at `sa`;
+/// `EAFNOSUPPORT` for any other family.
+///
+/// # Safety
+///
+/// `sa` points to a valid socket address, as long as its family says
+/// (`sockaddr_in` or `sockaddr_in6`; cifs passes a `sockaddr_storage`).
+pub unsafe fn socket_addr_from_raw(sa: NonNull<bindings::sockaddr>) -> Result<SocketAddr> {
+    use core::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+    // SAFETY: Every socket address starts with its family.
+    let family = u32::from(unsafe { (*sa.as_ptr()).sa_family });
+    match family {
+        bindings::AF_INET => {
+            // SAFETY: The family says it is a `sockaddr_in`, valid by the
+            // function's contract.
+            let a = unsafe { &*sa.as_ptr().cast::<bindings::sockaddr_in>() };
+            let ip = Ipv4Addr::from(a.sin_addr.s_addr.to_ne_bytes());
+            Ok(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(a.sin_port),
+            )))
+        }
+        bindings::AF_INET6 => {
+            // SAFETY: The family says it is a `sockaddr_in6`, valid by the
+            // function's contract.
+            let a = unsafe { &*sa.as_ptr().cast::<bindings::sockaddr_in6>() };
+            // SAFETY: Every member of the address union is 16 plain bytes.
+            let ip = Ipv6Addr::from(unsafe { a.sin6_addr.in6_u.u6_addr8 });
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(a.sin6_port),
+                u32::from_be(a.sin6_flowinfo),
+                a.sin6_scope_id,
+            )))
+        }
+        _ => Err(errno(bindings::EAFNOSUPPORT)),
+    }
+}

@@ -103,6 +103,12 @@ extern "C" {
         f: Option<PageFn>,
         ctx: *mut c_void,
     ) -> isize;
+    pub(crate) fn smbdrs_iter_count(iter: *const bindings::iov_iter) -> usize;
+    pub(crate) fn smbdrs_copy_to_iter(
+        addr: *const c_void,
+        bytes: usize,
+        iter: *mut bindings::iov_iter,
+    ) -> usize;
     pub(crate) fn smbdrs_kmem_walk_pages(
         buf: *const c_void,
         len: usize,

@@ -41,6 +41,7 @@
 pub mod cm;
 pub mod dma;
 mod ffi;
+pub mod iter;
 pub mod mr;
 pub mod page;
 mod pool;
@@ -49,8 +50,11 @@ pub mod rw;
 pub mod timer;
 pub mod verbs;
 
-pub use cm::{CmEvent, CmId, CmWatcher, ConnParam, DeviceName, Incoming, Listener};
+pub use cm::{
+    socket_addr_from_raw, CmEvent, CmId, CmWatcher, ConnParam, DeviceName, Incoming, Listener,
+};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
+pub use iter::KernelIter;
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};
 pub use page::{
     spans_from_iter, spans_from_slice, PageRef, PageSpan, SendPayload, MAX_PAYLOAD_SPANS,

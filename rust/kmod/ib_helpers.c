@@ -246,6 +246,17 @@ ssize_t smbdrs_iter_walk_pages(struct iov_iter *iter, size_t len,
 	return done;
 }
 
+size_t smbdrs_iter_count(const struct iov_iter *iter)
+{
+	return iov_iter_count(iter);
+}
+
+size_t smbdrs_copy_to_iter(const void *addr, size_t bytes,
+			   struct iov_iter *iter)
+{
+	return copy_to_iter(addr, bytes, iter);
+}
+
 /* The same over @len bytes of kernel memory at @buf (kmalloc or vmalloc). */
 ssize_t smbdrs_kmem_walk_pages(const void *buf, size_t len,
 			       smbdrs_page_fn fn, void *ctx)

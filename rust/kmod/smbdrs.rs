@@ -36,6 +36,9 @@ pub mod smbdirect;
 #[path = "../conn/mod.rs"]
 pub mod conn;
 
+#[path = "../client/mod.rs"]
+pub mod client;
+
 #[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
 #[path = "../selftest/mod.rs"]
 mod selftest;

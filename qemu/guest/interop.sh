@@ -1,0 +1,212 @@
+# The interoperability matrix: an SMB Direct client (upstream's C one or our
+# Rust one, rdma_impl=c|rust) against a server (upstream ksmbd), over rxe or
+# siw, with the checks a user would make. Sourced after lib.sh.
+
+XZ=/usr/bin/xz
+TAR=/usr/bin/tar
+
+# rs_counter NAME: a decimal counter of the Rust transport from DebugData.
+rs_counter() {
+	sed -n "s/.* $1: \([0-9]*\).*/\1/p" /proc/fs/cifs/DebugData | head -n 1
+}
+
+# tree_digest DIR: one sha256 over every file's path and content.
+tree_digest() {
+	(cd "$1" && find . -type f | sort | xargs $SHA256) | $SHA256 | cut -d' ' -f1
+}
+
+# real_workload TAG: what people do with a share, several programs at once:
+# the kernel's module tree (its files under 300 KiB: about 50 files, 2 MB)
+# packed with multi-threaded xz onto the mount, unpacked from there by four
+# xz -T2 | tar pipelines in parallel (creates, 64 KiB writes, metadata),
+# each copy's digest checked, all removed. cache=none makes every write an
+# SMB2 WRITE, so the size is kept small for TCG.
+real_workload() {
+	local tag=$1 src=/tmp/tree ref t0 t1 i bad=0 bytes dog jobs=
+	rm -rf $src && mkdir -p $src
+	(cd /usr/lib/modules && find . -type f -size -300k | $TAR -cf - -T -) | $TAR -C $src -xf -
+	ref=$(tree_digest $src)
+	bytes=$(du -sk $src | cut -f1)
+	dog=$(watchdog 240)
+	t0=$(now)
+	$TAR -C $src -cf - . | $XZ -T2 -0 >$MNT/tree.tar.xz
+	check "${tag}workload_pack" $? "tar | xz -T2 > $MNT/tree.tar.xz"
+	# Our own jobs only: a bare wait would wait for ksmbd.mountd too.
+	for i in 1 2 3 4; do
+		(mkdir -p $MNT/w$i && $XZ -dc -T2 $MNT/tree.tar.xz | $TAR -b 128 -C $MNT/w$i -xf -) &
+		jobs="$jobs $!"
+	done
+	wait $jobs
+	for i in 1 2 3 4; do
+		[ "$(tree_digest $MNT/w$i)" = "$ref" ] || bad=$((bad + 1))
+	done
+	[ $bad -eq 0 ]
+	check "${tag}workload_copies_identical" $? "$bad of 4 unpacked copies of the tree differ"
+	rm -rf $MNT/w1 $MNT/w2 $MNT/w3 $MNT/w4 $MNT/tree.tar.xz
+	check "${tag}workload_removed" $? "rm -rf on the mount"
+	t1=$(now)
+	kill $dog 2>/dev/null
+	metric "${tag}workload_s" "$(elapsed "$t0" "$t1")" s
+	metric "${tag}workload_tree_KiB" "$bytes" KiB
+	rm -rf $src
+}
+
+# server_restart TAG: ksmbd shut down (ksmbd.control -s) while a writer
+# keeps writing, then started again: the mount must come back by itself and
+# a file written before the stop must read back intact.
+server_restart() {
+	local tag=$1 sum back t0 t1 i up=1 before after
+	dd if=/dev/urandom of=/tmp/before bs=1M count=4 2>/dev/null
+	sum=$($SHA256 </tmp/before | cut -d' ' -f1)
+	dd if=/tmp/before of=$MNT/before.bin bs=1M 2>/dev/null
+	check "${tag}restart_file_written" $? "4 MiB written before the stop"
+	before=$(dmesg | grep -c 'RDMA transport re-established')
+	rm -f /tmp/stop
+	(while [ ! -e /tmp/stop ]; do
+		dd if=/tmp/before of=$MNT/during.bin bs=1M 2>/dev/null
+	done) &
+	local writer=$!
+	sleep 2
+	t0=$(now)
+	/usr/sbin/ksmbd.control -s >/dev/null 2>&1
+	sleep 3
+	ksmbd_run || up=0
+	for i in $(seq 1 120); do
+		stat $MNT/before.bin >/dev/null 2>&1 && break
+		sleep 1
+	done
+	t1=$(now)
+	touch /tmp/stop
+	wait $writer
+	metric "${tag}restart_recovery_s" "$(elapsed "$t0" "$t1")" s
+	[ $up -eq 1 ]
+	check "${tag}restart_server_up_again" $? "ksmbd.mountd restarted"
+	back=$(dd if=$MNT/before.bin bs=1M 2>/dev/null | $SHA256 | cut -d' ' -f1)
+	[ "$back" = "$sum" ]
+	check "${tag}restart_file_intact" $? "wrote $sum, read back $back after the restart"
+	after=$(dmesg | grep -c 'RDMA transport re-established')
+	[ "$after" -gt "$before" ]
+	check "${tag}restart_reconnected_over_rdma" $? \
+		"$(dmesg | grep -E 'RDMA transport re-established|reconnect' | tail -n 3)"
+	# And the mount takes new I/O.
+	checksum_roundtrip "${tag}after_restart_" 4
+	rm -f $MNT/before.bin $MNT/during.bin /tmp/before
+}
+
+# mount_cycles TAG N OPTS: N mounts, each writing and reading back a file
+# (sha256), each unmounted.
+mount_cycles() {
+	local tag=$1 n=$2 opts=$3 i ok=0 t0 t1 out sum back
+	dd if=/dev/urandom of=/tmp/cycle bs=64k count=4 2>/dev/null
+	sum=$($SHA256 </tmp/cycle | cut -d' ' -f1)
+	t0=$(now)
+	for i in $(seq 1 "$n"); do
+		out=$(cifs_mount "$opts" 2>&1) || {
+			echo "cycle $i: mount failed: $out"
+			continue
+		}
+		dd if=/tmp/cycle of=$MNT/cycle.bin bs=64k 2>/dev/null
+		back=$($SHA256 <$MNT/cycle.bin | cut -d' ' -f1)
+		rm -f $MNT/cycle.bin
+		umount $MNT || continue
+		[ "$back" = "$sum" ] && ok=$((ok + 1))
+	done
+	t1=$(now)
+	[ $ok -eq "$n" ]
+	check "${tag}mount_cycles" $? "$ok of $n mount, write, read back, unmount cycles passed"
+	metric "${tag}mount_cycle_s" "$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')" s
+	rm -f /tmp/cycle
+}
+
+# client_checks TAG OPTS: mount with OPTS and run the data checks: fio 1 MiB
+# sequential and 4 KiB random (both through the RDMA channel: cifs uses it
+# from 4096 bytes), 1 KiB random (inline in send/receive), all verified,
+# and the sha256 round trip.
+client_checks() {
+	local tag=$1 opts=$2 mib out
+	mib=$(param fio_mib 32)
+	out=$(cifs_mount "$opts" 2>&1)
+	require "${tag}mount" $? "$out
+$(dmesg | grep -iE 'cifs|smbd|rdma|ksmbd|smbdirect' | tail -n 15)"
+	fio_roundtrip "${tag}seq1m_" "$mib"
+	fio_roundtrip "${tag}rand4k_" "$(param rand_mib 2)" 4k rand
+	# Below rdma_readwrite_threshold (4096): data inline, send/receive.
+	fio_roundtrip "${tag}rand1k_" 1 1k rand
+	checksum_roundtrip "${tag}" "$(param sha_mib 16)"
+}
+
+# interop_client TYPE: the Rust client against upstream ksmbd over TYPE
+# (rxe or siw), then upstream's C client in the same boot for comparison.
+interop_client() {
+	local type=$1 dev=${1}0 out rc t0 t1 before after
+	load_crypto
+	net_setup || require "veth setup" 1
+	rdma_link "$type" "$dev" || exit 1
+	ksmbd_start || exit 1
+	load cifs || exit 1
+
+	# Without smbdirect_rs a Rust mount fails and says why; no fallback.
+	out=$(cifs_mount ",rdma,rdma_impl=rust" 2>&1)
+	rc=$?
+	grep -q " $MNT " /proc/mounts && umount $MNT
+	[ $rc -ne 0 ]
+	check "rs_mount_without_module_refused" $? "rc=$rc $out"
+	dmesg | grep -q 'rdma_impl=rust needs the smbdirect_rs module'
+	check "rs_mount_without_module_says_why" $? "$(dmesg | grep -i 'smbdirect_rs' | tail -n 2)"
+
+	load smbdirect_rs || exit 1
+	t0=$(now)
+	out=$(cifs_mount ",rdma" 2>&1)
+	rc=$?
+	t1=$(now)
+	metric rs_mount_s "$(elapsed "$t0" "$t1")" s
+	require "rs_mount_default_is_rust" $rc "$out
+$(dmesg | grep -iE 'cifs|smbd|rdma|ksmbd|smbdirect' | tail -n 15)"
+	grep " $MNT " /proc/mounts
+	grep " $MNT " /proc/mounts | grep -q ',rdma,rdma_impl=rust'
+	check "rs_proc_mounts_rdma_rust" $? "$(grep " $MNT " /proc/mounts)"
+	grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
+	check "rs_debugdata_rust" $? "$(grep -A2 SMBDirect /proc/fs/cifs/DebugData)"
+	smbdirect_metrics "rs_"
+	note rs_debugdata "$(sed -n '/SMBDirect implementation/,/Rust (decimal) registrations/p' /proc/fs/cifs/DebugData)"
+
+	out=$($RMMOD smbdirect_rs 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && grep -q '^smbdirect_rs ' /proc/modules
+	check "rs_unload_refused_while_mounted" $? "rc=$rc: $out"
+
+	before=$(rs_counter registrations)
+	umount $MNT
+	client_checks "rs_" ",rdma,rdma_impl=rust"
+	after=$(rs_counter registrations)
+	note rs_debugdata_after "$(sed -n '/SMBDirect implementation/,/Rust (decimal) registrations/p' /proc/fs/cifs/DebugData)"
+	[ "${after:-0}" -gt 0 ]
+	check "rs_rdma_channel_used" $? "registrations: ${after:-none} (1 MiB I/O goes through the RDMA channel)"
+	for k in messages_sent messages_read remote_invalidations local_invalidations context_misses; do
+		metric "rs_$k" "$(rs_counter $k)"
+	done
+	[ "$(rs_counter context_misses)" = 0 ]
+	check "rs_no_allocation_on_the_data_path" $? "context_misses=$(rs_counter context_misses)"
+	real_workload "rs_"
+	server_restart "rs_"
+	grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
+	check "rs_still_rust_after_restart" $? "$(grep -A1 SMBDirect /proc/fs/cifs/DebugData)"
+	umount $MNT
+	check "rs_umount" $? ""
+	mount_cycles "rs_" "$(param cycles 10)" ",rdma,rdma_impl=rust"
+
+	# Unloads once nothing uses it.
+	run_check rs_unload_after_umount $RMMOD smbdirect_rs
+
+	# Upstream's C client, same kernel and boot, same data checks.
+	client_checks "c_" ",rdma,rdma_impl=c"
+	grep -q 'SMBDirect implementation: c' /proc/fs/cifs/DebugData
+	check "c_debugdata_c" $? "$(grep -A1 SMBDirect /proc/fs/cifs/DebugData)"
+	grep " $MNT " /proc/mounts | grep -q ',rdma,rdma_impl=c'
+	check "c_proc_mounts_rdma_c" $? "$(grep " $MNT " /proc/mounts)"
+	umount $MNT
+	check "c_umount" $? ""
+
+	ksmbd_stop
+	$RDMA link delete "$dev" 2>/dev/null
+}

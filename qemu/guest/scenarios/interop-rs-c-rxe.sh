@@ -1,0 +1,12 @@
+# smbdrs-kind: ours
+# smbdrs-timeout: 1200
+# Interop matrix cell: our Rust SMB Direct client (cifs with rdma_impl=rust)
+# against upstream's C server (ksmbd) over rxe. A Rust mount without
+# smbdirect_rs is refused; then the default mount is Rust (/proc/mounts,
+# DebugData), the module is held while mounted, fio verifies 1 MiB
+# sequential (RDMA channel) and 4 KiB random I/O, a sha256 round trip, a
+# parallel tar/xz workload, ksmbd restarted under I/O, mount cycles, clean
+# unload; then the C client in the same boot with the same data checks.
+. /smbdrs/lib.sh
+. /smbdrs/interop.sh
+interop_client rxe
