@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long runs kept out of `make test`: the client interop cells with the
-# full count of mount cycles (50; make test runs 10). Ends with run.py's
+# full count of mount cycles (50; make test runs 5). Ends with run.py's
 # "N passed, N failed" line.
 set -euo pipefail
 

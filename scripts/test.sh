@@ -46,11 +46,13 @@ run_step engine scripts/engine-tests.sh
 if run_step kernel scripts/kernel-test.sh debug; then
 	run_step initramfs qemu/mkinitramfs.sh debug &&
 		run_step vm qemu/run.py --flavor debug --out "$logdir/vm" \
+			--set fio_mib=32 --set sha_mib=16 \
 			--scenario module --scenario ib-selftest --scenario ib-hardening \
 			--scenario conn-stream-rxe --scenario conn-stream-siw \
 			--scenario firstlight-client \
 			--scenario firstlight-server --scenario baseline-rxe \
-			--scenario baseline-siw --scenario perftest-rxe
+			--scenario baseline-siw --scenario perftest-rxe \
+			--scenario interop-rs-c-rxe --scenario interop-rs-c-siw
 	run_step harness tests/harness/run.sh
 fi
 
