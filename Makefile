@@ -5,8 +5,9 @@
 #
 #   make demo     install, build, boot, mount over RDMA, move data, print MB/s
 #   make test     every test; ends with "N passed, N failed"
-#   make soak     long runs kept out of make test (the client interop cells
-#                 with 50 mount cycles each (make test runs 5), about 20 minutes)
+#   make soak     long runs kept out of make test: every interop cell with
+#                 its long checks over rxe and siw, 50 mount cycles, first
+#                 light and perftest (about 45 minutes)
 #   make mutants  cargo-mutants over the engine crate; prints its summary and
 #                 the mutation score, fails below 95 % (25 min on 2 cores;
 #                 MUTANTS_ARGS="-f src/wire/*.rs" scopes a run)

@@ -41,6 +41,7 @@ prepare() {
 	# The shims live in the repository too, linked where kbuild builds
 	# them into cifs.ko and ksmbd.ko (patches/ adds them to the Makefiles).
 	ln -sfn "$repo/shim/cifs/smbdirect_shim.c" "$src/fs/smb/client/smbdirect_shim.c"
+	ln -sfn "$repo/shim/ksmbd/transport_rdma_shim.c" "$src/fs/smb/server/transport_rdma_shim.c"
 
 	apply_patches
 }

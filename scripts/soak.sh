@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The long runs kept out of `make test`: the client interop cells with the
-# full count of mount cycles (50; make test runs 5). Ends with run.py's
-# "N passed, N failed" line.
+# The long runs kept out of `make test`: every interop cell with its long
+# checks over both devices (make test runs them over rxe only) and the full
+# count of mount cycles (50; make test runs 5), and the first-light and raw
+# perftest scenarios the interop cells superseded in make test. Ends with
+# run.py's "N passed, N failed" line.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,5 +14,7 @@ cycles=${SOAK_CYCLES:-50}
 out=${SMBDRS_SOAK_OUT:-$repo/results/soak-$(date +%Y%m%d-%H%M%S)}
 scripts/kernel.sh all debug
 qemu/mkinitramfs.sh debug
-exec qemu/run.py --flavor debug --out "$out" --set "cycles=$cycles" \
-	--scenario interop-rs-c-rxe --scenario interop-rs-c-siw
+exec qemu/run.py --flavor debug --out "$out" --set "cycles=$cycles" --set full=1 \
+	--scenario interop-rs-c-rxe --scenario interop-rs-c-siw \
+	--scenario interop-c-rs-rxe --scenario interop-c-rs-siw \
+	--scenario firstlight-client --scenario firstlight-server --scenario perftest-rxe

@@ -178,17 +178,21 @@ client_checks() {
 	require "${tag}mount" $? "$out
 $(dmesg | grep -iE 'cifs|smbd|rdma|ksmbd|smbdirect' | tail -n 15)"
 	fio_roundtrip "${tag}seq1m_" "$mib"
-	fio_roundtrip "${tag}rand4k_" "$(param rand_mib 2)" 4k rand
+	fio_roundtrip "${tag}rand4k_" "$(param rand_mib 1)" 4k rand
 	[ -n "$brief" ] && return 0
 	# Below rdma_readwrite_threshold (4096): data inline, send/receive.
-	fio_roundtrip "${tag}rand1k_" 1 1k rand
+	fio_roundtrip "${tag}rand1k_" 512k 1k rand
 	checksum_roundtrip "${tag}" "$(param sha_mib 16)"
 }
 
-# interop_client TYPE: the Rust client against upstream ksmbd over TYPE
-# (rxe or siw), then upstream's C client in the same boot for comparison.
+# interop_client TYPE [full]: the Rust client against upstream ksmbd over
+# TYPE (rxe or siw), then upstream's C client in the same boot for
+# comparison. "full" (or smbdrs.full=1) adds the long checks: a parallel
+# workload, ksmbd restarted and the device bounced under the mount, a busy
+# unmount, mount cycles.
 interop_client() {
-	local type=$1 dev=${1}0 out rc t0 t1 before after
+	local type=$1 dev=${1}0 full=${2:-} out rc t0 t1 before after
+	[ "$(param full 0)" = 1 ] && full=full
 	load_crypto
 	net_setup || require "veth setup" 1
 	rdma_link "$type" "$dev" || exit 1
@@ -237,13 +241,18 @@ $(dmesg | grep -iE 'cifs|smbd|rdma|ksmbd|smbdirect' | tail -n 15)"
 	done
 	[ "$(rs_counter context_misses)" = 0 ]
 	check "rs_no_allocation_on_the_data_path" $? "context_misses=$(rs_counter context_misses)"
-	real_workload "rs_"
-	server_restart "rs_"
-	link_bounce "rs_" "$type" "$dev"
-	grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
-	check "rs_still_rust_after_reconnects" $? "$(grep -A1 SMBDirect /proc/fs/cifs/DebugData)"
-	umount_busy "rs_"
-	mount_cycles "rs_" "$(param cycles 5)" ",rdma,rdma_impl=rust"
+	if [ -n "$full" ]; then
+		real_workload "rs_"
+		server_restart "rs_"
+		link_bounce "rs_" "$type" "$dev"
+		grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
+		check "rs_still_rust_after_reconnects" $? "$(grep -A1 SMBDirect /proc/fs/cifs/DebugData)"
+		umount_busy "rs_"
+		mount_cycles "rs_" "$(param cycles 5)" ",rdma,rdma_impl=rust"
+	else
+		umount $MNT
+		check "rs_umount" $? ""
+	fi
 
 	# Unloads once nothing uses it.
 	run_check rs_unload_after_umount $RMMOD smbdirect_rs
@@ -259,5 +268,108 @@ $(dmesg | grep -iE 'cifs|smbd|rdma|ksmbd|smbdirect' | tail -n 15)"
 	check "c_umount" $? ""
 
 	ksmbd_stop
+	$RDMA link delete "$dev" 2>/dev/null
+}
+
+# many_mounts TAG N OPTS: N mounts of the share at once, each its own
+# connection (nosharesock), each writing and reading back its own file in
+# parallel (sha256), all unmounted.
+many_mounts() {
+	local tag=$1 n=$2 opts=$3 i out ok=0 mounted=0 conns sum jobs= t0 t1
+	dd if=/dev/urandom of=/tmp/many bs=64k count=8 2>/dev/null
+	sum=$($SHA256 </tmp/many | cut -d' ' -f1)
+	t0=$(now)
+	for i in $(seq 1 "$n"); do
+		mkdir -p /mnt/m$i
+		out=$($MOUNT_CIFS //$SERVER_IP/share /mnt/m$i \
+			-o "vers=3.1.1,username=$SMB_USER,password=$SMB_PASS,cache=none,nosharesock$opts" 2>&1) &&
+			mounted=$((mounted + 1)) || echo "mount $i: $out"
+	done
+	[ $mounted -eq "$n" ]
+	check "${tag}many_mounted" $? "$mounted of $n mounts with nosharesock"
+	conns=$(grep -c 'SMBDirect implementation' /proc/fs/cifs/DebugData)
+	[ "$conns" -ge "$n" ]
+	check "${tag}many_connections" $? "$conns SMB Direct connections in DebugData for $n mounts"
+	for i in $(seq 1 "$n"); do
+		(dd if=/tmp/many of=/mnt/m$i/many$i.bin bs=64k 2>/dev/null &&
+			[ "$($SHA256 </mnt/m$i/many$i.bin | cut -d' ' -f1)" = "$sum" ]) &
+		jobs="$jobs $!"
+	done
+	for i in $jobs; do
+		wait $i && ok=$((ok + 1))
+	done
+	t1=$(now)
+	[ $ok -eq "$n" ]
+	check "${tag}many_parallel_io" $? "$ok of $n mounts wrote and read back 512 KiB at once"
+	metric "${tag}many_s" "$(elapsed "$t0" "$t1")" s
+	for i in $(seq 1 "$n"); do
+		rm -f /mnt/m$i/many$i.bin
+		umount /mnt/m$i
+	done
+	! grep -q ' /mnt/m[0-9]' /proc/mounts
+	check "${tag}many_unmounted" $? "$(grep ' /mnt/m[0-9]' /proc/mounts | head -n 3)"
+	rm -f /tmp/many
+}
+
+# interop_server TYPE [full]: our Rust server (ksmbd with rdma_impl=rust)
+# over TYPE against upstream's C client (cell c-rs), then against our Rust
+# client (cell rs-rs), in one boot. "full" (or smbdrs.full=1) adds the
+# server restarted under a writer and 16 simultaneous mounts.
+interop_server() {
+	local type=$1 dev=${1}0 full=${2:-} out rc port
+	[ "$(param full 0)" = 1 ] && full=full
+	load_crypto
+	net_setup || require "veth setup" 1
+	rdma_link "$type" "$dev" || exit 1
+	load cifs || exit 1
+	port=445
+	[ "$type" = siw ] && port=5445
+
+	# Without smbdirect_rs, a Rust ksmbd does not start, and says why.
+	KSMBD_RDMA_IMPL=rust ksmbd_setup || exit 1
+	/usr/sbin/ksmbd.mountd -n >>/tmp/mountd.log 2>&1 &
+	for i in $(seq 1 15); do
+		dmesg | grep -q 'rdma_impl=rust needs the smbdirect_rs module' && break
+		sleep 1
+	done
+	dmesg | grep -q 'rdma_impl=rust needs the smbdirect_rs module'
+	check "rs_server_without_module_refused" $? "$(dmesg | grep -iE 'ksmbd|smb_direct' | tail -n 3)"
+	/usr/sbin/ksmbd.control -s >/dev/null 2>&1
+	sleep 2
+
+	load smbdirect_rs || exit 1
+	ksmbd_run || exit 1
+	dmesg | grep -q 'smb_direct: serving with the Rust transport'
+	check "rs_server_running" $? "$(dmesg | grep -iE 'smb_direct|smbdirect_rs' | tail -n 3)"
+	dmesg | grep -q "smbdirect-rs: server: listening on $SERVER_IP:$port"
+	check "rs_server_listens_on_${port}" $? "$(dmesg | grep 'smbdirect-rs: server' | tail -n 3)"
+	out=$($RMMOD smbdirect_rs 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && grep -q '^smbdirect_rs ' /proc/modules
+	check "rs_server_unload_refused_while_serving" $? "rc=$rc: $out"
+
+	# Upstream's C client against the Rust server.
+	client_checks "c_rs_" ",rdma,rdma_impl=c"
+	grep " $MNT " /proc/mounts | grep -q ',rdma,rdma_impl=c'
+	check "c_rs_proc_mounts_rdma_c" $? "$(grep " $MNT " /proc/mounts)"
+	note c_rs_debugdata "$(sed -n '/SMBDirect implementation/,/MR mr_ready_count/p' /proc/fs/cifs/DebugData)"
+	if [ -n "$full" ]; then
+		# The Rust server shut down and started again under a writer.
+		server_restart "c_rs_"
+	fi
+	umount $MNT
+	check "c_rs_umount" $? ""
+	[ -n "$full" ] && many_mounts "c_rs_" "$(param many 16)" ",rdma,rdma_impl=c"
+
+	# Our Rust client against the Rust server.
+	client_checks "rs_rs_" ",rdma,rdma_impl=rust"
+	grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
+	check "rs_rs_debugdata_rust" $? "$(grep -A1 SMBDirect /proc/fs/cifs/DebugData)"
+	umount $MNT
+	check "rs_rs_umount" $? ""
+
+	/usr/sbin/ksmbd.control -s >/dev/null 2>&1
+	sleep 2
+	run_check rs_server_unload_after_stop $RMMOD ksmbd smbdirect_rs
 	$RDMA link delete "$dev" 2>/dev/null
 }

@@ -184,10 +184,19 @@ rdma_link() {
 	check "rdma link $name active" $? "$out"
 }
 
-# ksmbd with one share on its own tmpfs, writable by the mapped user.
+# ksmbd with one share on its own tmpfs, writable by the mapped user; its
+# SMB Direct transport is $KSMBD_RDMA_IMPL (c unless set).
 ksmbd_start() {
+	ksmbd_setup && ksmbd_run
+}
+
+# ksmbd_setup: the module, the share and the user, without starting.
+ksmbd_setup() {
 	local out
-	load ksmbd || return 1
+	# The SMB Direct transport: upstream's C one unless the caller asks
+	# (KSMBD_RDMA_IMPL=rust), read when the server starts.
+	load ksmbd rdma_impl=${KSMBD_RDMA_IMPL:-c} || return 1
+	echo "${KSMBD_RDMA_IMPL:-c}" >/sys/module/ksmbd/parameters/rdma_impl
 	mkdir -p $SHARE_DIR /etc/ksmbd
 	mount -t tmpfs -o size=1g,mode=0777 smbshare $SHARE_DIR
 	chmod 0777 $SHARE_DIR
@@ -207,7 +216,6 @@ EOF
 		check "ksmbd.adduser" 1 "$out"
 		return 1
 	}
-	ksmbd_run
 }
 
 # ksmbd_run: start ksmbd.mountd (again) on the configuration ksmbd_start
@@ -318,18 +326,20 @@ checksum_roundtrip() {
 	rm -f $MNT/payload.bin /tmp/payload
 }
 
-# fio_roundtrip TAG MiB [BS] [rand]: fio write with verify, then a separate
+# fio_roundtrip TAG SIZE [BS] [rand]: fio write with verify (SIZE in MiB, or
+# with a k/M suffix), then a separate
 # read job that verifies every block again (sequential, or random with
 # "rand"); MB/s of both as metrics.
 fio_roundtrip() {
-	local tag=$1 mib=$2 bs=${3:-1M} how=${4:-} bw
-	if bw=$(fio_run "${tag}write" ${how}write $MNT/fio.bin "${mib}M" "$bs"); then
+	local tag=$1 mib=$2 bs=${3:-1M} how=${4:-} bw size
+	case $mib in *[kKmM]) size=$mib ;; *) size=${mib}M ;; esac
+	if bw=$(fio_run "${tag}write" ${how}write $MNT/fio.bin "$size" "$bs"); then
 		check "${tag}fio_write_verify" 0 "fio ${how}write+verify ${mib} MiB in $bs blocks, sha256"
 		metric "${tag}fio_write_MBps" "$bw" MB/s
 	else
 		check "${tag}fio_write_verify" 1 "fio write+verify failed"
 	fi
-	if bw=$(fio_run "${tag}read" ${how}read $MNT/fio.bin "${mib}M" "$bs"); then
+	if bw=$(fio_run "${tag}read" ${how}read $MNT/fio.bin "$size" "$bs"); then
 		check "${tag}fio_read_verify" 0 "fio ${how}read+verify ${mib} MiB in $bs blocks, sha256"
 		metric "${tag}fio_read_MBps" "$bw" MB/s
 	else

@@ -123,10 +123,6 @@ pub struct ClientConn {
     /// is uncontended; keeping it keeps the span list's memory.
     #[pin]
     out: Mutex<OutMessage>,
-    /// Bytes of the message being read that cifs has not read yet (0 at a
-    /// message boundary).
-    #[pin]
-    unread: Mutex<u32>,
     #[pin]
     users: Mutex<Users>,
     #[pin]
@@ -171,7 +167,6 @@ impl ClientConn {
             pin_init!(Self {
                 conn,
                 out <- new_mutex!(OutMessage::new(), "smbdrs_client_out"),
-                unread <- new_mutex!(0, "smbdrs_client_unread"),
                 users <- new_mutex!(Users { count: 0, closed: false }, "smbdrs_client_users"),
                 users_left <- new_condvar!("smbdrs_client_users_left"),
                 max_frmr_depth,
@@ -224,34 +219,18 @@ impl ClientConn {
     /// returns the bytes read, `EAGAIN` if no message came for a while.
     pub fn recv(&self, to: &mut KernelIter<'_>) -> Result<usize> {
         let _in = self.enter()?;
-        let mut unread = self.unread.lock();
         let want = to.count();
-        if want == 0 {
-            return Ok(0);
-        }
-        if *unread == 0 {
-            if want != 4 {
-                self.misread("a read at a message boundary must take its length (4 bytes)");
-                return Err(EINVAL);
-            }
-            let len = match self.conn.next_message(RECV_POLL_MS) {
-                Err(e) if e == errno(kernel::bindings::ETIMEDOUT) => return Err(EAGAIN),
-                r => r?,
-            };
-            to.copy_in(&len.to_be_bytes())?;
-            *unread = len;
-            return Ok(4);
-        }
-        let want = u32::try_from(want).unwrap_or(u32::MAX);
-        if want > *unread {
-            self.misread("a read runs past the end of the message");
-            return Err(EIO);
-        }
-        let n = self
+        let r = self
             .conn
-            .read_message(want, RECV_REST_MS, &mut |bytes| to.copy_in(bytes))?;
-        *unread -= n;
-        Ok(n as usize)
+            .read_framed(want, RECV_POLL_MS, RECV_REST_MS, &mut |b| to.copy_in(b));
+        match r {
+            Err(e) if e == errno(kernel::bindings::ETIMEDOUT) => Err(EAGAIN),
+            Err(e) if e == EINVAL => {
+                self.misread("a read does not match the message boundaries");
+                Err(EIO)
+            }
+            r => r,
+        }
     }
 
     fn misread(&self, what: &str) {

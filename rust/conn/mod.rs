@@ -157,6 +157,8 @@ pub struct Connection {
     core: Arc<ConnCore>,
     /// The address connected to (active side only).
     peer: Option<SocketAddr>,
+    /// The other end's address, as rdma_cm saw it.
+    remote: Option<SocketAddr>,
     /// RDMA reads in flight the peer may target at us, and we at it
     /// (IRD, ORD), as agreed by rdma_cm.
     rdma_depths: (u8, u8),
@@ -173,20 +175,17 @@ fn smbd_port(iwarp: bool) -> u16 {
 }
 
 /// Listens for SMB Direct on `ip` the way ksmbd does: on 5445 if the device
-/// that owns `ip` speaks iWARP, on 445 otherwise. Returns the listener and
-/// its port.
+/// that owns `ip` speaks iWARP, on 445 otherwise. The device is found by
+/// resolving the address first: an iWARP listener on 445 would collide with
+/// SMB over TCP, whose port iWARP shares. Returns the listener and its port.
 pub fn listen_smbd(ip: IpAddr, backlog: u32) -> Result<(Listener, u16)> {
-    let ib_port = smbd_port(false);
-    let listener = Listener::bind(SocketAddr::new(ip, ib_port), backlog)?;
-    if !listener.id().is_iwarp()? {
-        return Ok((listener, ib_port));
-    }
-    drop(listener);
-    let iwarp_port = smbd_port(true);
-    Ok((
-        Listener::bind(SocketAddr::new(ip, iwarp_port), backlog)?,
-        iwarp_port,
-    ))
+    let iwarp = {
+        let probe = CmId::new()?;
+        probe.resolve(SocketAddr::new(ip, smbd_port(false)), 2_000)?;
+        probe.is_iwarp()?
+    };
+    let port = smbd_port(iwarp);
+    Ok((Listener::bind(SocketAddr::new(ip, port), backlog)?, port))
 }
 
 impl Connection {
@@ -228,6 +227,21 @@ impl Connection {
     /// Accepts `incoming`, negotiates as the server, and returns once
     /// messages may flow; each step waits at most `timeout_ms`.
     pub fn accept(incoming: Incoming, config: Config, timeout_ms: u32) -> Result<Self> {
+        let conn = Self::accept_unnegotiated(incoming, config, timeout_ms)?;
+        conn.wait_negotiated(timeout_ms)?;
+        Ok(conn)
+    }
+
+    /// Accepts `incoming` like [`Connection::accept`] but returns once
+    /// rdma_cm established it, before the client's negotiate request: a
+    /// server's acceptor hands the rest ([`Connection::wait_negotiated`])
+    /// to the connection's own thread, so that a slow client holds up no
+    /// other.
+    pub fn accept_unnegotiated(
+        incoming: Incoming,
+        config: Config,
+        timeout_ms: u32,
+    ) -> Result<Self> {
         let id = incoming.id()?.clone();
         Self::establish(id, Some(incoming), Role::Server, config, timeout_ms)
     }
@@ -307,12 +321,17 @@ impl Connection {
             }
         }
         // IRD/ORD: what the device offers, bounded; the passive side takes
-        // no more than the active side asked for.
+        // no more than the active side offers. rdma_cm reports a request's
+        // values from the receiver's side: its `initiator_depth` is the
+        // requester's responder resources (the reads we may issue), its
+        // `responder_resources` the requester's initiator depth. A client
+        // that never reads (cifs asks initiator depth 0) still gets one
+        // responder resource, as ksmbd gives.
         let mut ird = lim.max_qp_rd_atom.min(MAX_IRD_ORD) as u8;
         let mut ord = lim.max_qp_init_rd_atom.min(MAX_IRD_ORD) as u8;
         if let Some(inc) = &incoming {
-            ird = ird.min(inc.param.initiator_depth);
-            ord = ord.min(inc.param.responder_resources);
+            ord = ord.min(inc.param.initiator_depth);
+            ird = ird.min(inc.param.responder_resources.max(1));
         }
         state.engine.set_rdma_ord(ord);
         let core = ConnCore::new(state, payload_spans)?;
@@ -343,6 +362,7 @@ impl Connection {
         let conn = Connection {
             core,
             peer: None,
+            remote: id.remote_addr().ok(),
             rdma_depths: (ird, ord),
         };
         id.watch(watch);
@@ -362,11 +382,14 @@ impl Connection {
         id.wait_for(CmEvent::Established, timeout_ms)?;
         core.state.lock().established = true;
         ConnCore::pump(core);
-        conn.wait_negotiated(timeout_ms)?;
+        if role == Role::Client {
+            conn.wait_negotiated(timeout_ms)?;
+        }
         Ok(conn)
     }
 
-    fn wait_negotiated(&self, timeout_ms: u32) -> Result {
+    /// Waits at most `timeout_ms` for MS-SMBD negotiation to finish.
+    pub fn wait_negotiated(&self, timeout_ms: u32) -> Result {
         let core = &self.core;
         let mut left = ConnCore::jiffies(timeout_ms);
         let mut st = core.state.lock();
@@ -381,6 +404,11 @@ impl Connection {
                 return Err(errno(kernel::bindings::ETIMEDOUT));
             }
         }
+    }
+
+    /// The other end's address, as rdma_cm saw it.
+    pub fn remote(&self) -> Option<SocketAddr> {
+        self.remote
     }
 
     /// RDMA reads in flight the peer may target at us and we at it
@@ -534,6 +562,15 @@ impl Connection {
                 return None;
             }
         }
+    }
+
+    /// Ends the connection without waiting: every waiter wakes with
+    /// `ESHUTDOWN` and a work item disconnects and frees the resources.
+    /// For callers that may not sleep long (ksmbd's `shutdown`).
+    pub fn abort(&self) {
+        let core = self.core.as_arc_borrow();
+        let mut st = core.state.lock();
+        ConnCore::fail(core, &mut st, errno(kernel::bindings::ESHUTDOWN));
     }
 
     /// Ends the connection: disconnects, waits for every work request in

@@ -205,6 +205,39 @@ impl Connection {
         ConnCore::pump(core);
     }
 
+    /// Reads the stream cifs's and ksmbd's receive loops read, as from a
+    /// TCP socket: at a message boundary `want` must be 4 and gets the
+    /// next message's length, big endian (the RFC 1002 header of SMB over
+    /// TCP, which SMB Direct does not send), waiting at most `first_ms`
+    /// for the message (`ETIMEDOUT`); then the message's bytes, in reads
+    /// of any size up to its end (see [`Connection::read_message`], with
+    /// `rest_ms`). Returns the bytes handed to `sink`. A read across a
+    /// message boundary is refused with `EINVAL`.
+    pub fn read_framed(
+        &self,
+        want: usize,
+        first_ms: u32,
+        rest_ms: u32,
+        sink: &mut dyn FnMut(&[u8]) -> Result,
+    ) -> Result<usize> {
+        let mut cursor = self.core.reader.lock();
+        if want == 0 {
+            return Ok(0);
+        }
+        match cursor.open {
+            None if want == 4 => {
+                let len = self.open_message(&mut cursor, first_ms)?;
+                sink(&len.to_be_bytes())?;
+                Ok(4)
+            }
+            Some((_, unread)) if want <= unread as usize => {
+                let n = self.read_open(&mut cursor, want as u32, rest_ms, sink)?;
+                Ok(n as usize)
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
     /// Waits at most `timeout_ms` for the next upper-layer message and
     /// copies it into `buf`; returns its length. A message longer than
     /// `buf` stays queued and gives `EMSGSIZE`.

@@ -608,6 +608,18 @@ impl CmId {
         Ok(unsafe { ffi::smbdrs_rdma_protocol_iwarp(dev, self.inner.port_num()) })
     }
 
+    /// The address of the other end: the destination resolved, or the
+    /// requester of an accepted connection.
+    pub fn remote_addr(&self) -> Result<SocketAddr> {
+        // SAFETY: The id is valid; rdma_cm filled `route.addr.dst_addr` (a
+        // `sockaddr_storage`) when it resolved or received the request,
+        // and only rdma_cm calls made through `self` change it.
+        let sa = unsafe { core::ptr::addr_of_mut!((*self.inner.as_ptr()).route.addr.dst_addr) };
+        let sa = NonNull::new(sa.cast::<bindings::sockaddr>()).ok_or(EINVAL)?;
+        // SAFETY: A `sockaddr_storage` holds any address its family says.
+        unsafe { socket_addr_from_raw(sa) }
+    }
+
     /// The device's name, copied (a rename may rewrite it at any time), for
     /// log messages.
     pub fn device_name(&self) -> Result<DeviceName> {
@@ -890,4 +902,10 @@ pub unsafe fn socket_addr_from_raw(sa: NonNull<bindings::sockaddr>) -> Result<So
         }
         _ => Err(errno(bindings::EAFNOSUPPORT)),
     }
+}
+
+/// Calls `f` with `addr` as a C socket address, valid for the call.
+pub fn with_raw_sockaddr<R>(addr: SocketAddr, f: impl FnOnce(*const bindings::sockaddr) -> R) -> R {
+    let mut raw = RawSockAddr::new(addr);
+    f(raw.as_mut_ptr().cast_const())
 }

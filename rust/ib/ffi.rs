@@ -103,6 +103,12 @@ extern "C" {
         f: Option<PageFn>,
         ctx: *mut c_void,
     ) -> isize;
+    pub(crate) fn smbdrs_local_ipv4(out: *mut u32, max: c_int) -> c_int;
+    pub(crate) fn smbdrs_watch_devices(
+        changed: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+        ctx: *mut c_void,
+    ) -> c_int;
+    pub(crate) fn smbdrs_unwatch_devices();
     pub(crate) fn smbdrs_iter_count(iter: *const bindings::iov_iter) -> usize;
     pub(crate) fn smbdrs_copy_to_iter(
         addr: *const c_void,

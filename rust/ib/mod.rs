@@ -39,6 +39,7 @@
 //! no buffer can be freed while the device may still access it.
 
 pub mod cm;
+pub mod devices;
 pub mod dma;
 mod ffi;
 pub mod iter;
@@ -51,8 +52,10 @@ pub mod timer;
 pub mod verbs;
 
 pub use cm::{
-    socket_addr_from_raw, CmEvent, CmId, CmWatcher, ConnParam, DeviceName, Incoming, Listener,
+    socket_addr_from_raw, with_raw_sockaddr, CmEvent, CmId, CmWatcher, ConnParam, DeviceName,
+    Incoming, Listener,
 };
+pub use devices::{local_ipv4, DeviceListener, DeviceWatch};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
 pub use iter::KernelIter;
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};

@@ -12,8 +12,10 @@
 
 #include <linux/atomic.h>
 #include <linux/highmem.h>
+#include <linux/inetdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/netdevice.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched/mm.h>
@@ -21,6 +23,7 @@
 #include <linux/uio.h>
 #include <linux/scatterlist.h>
 #include <linux/workqueue.h>
+#include <net/net_namespace.h>
 #include <rdma/ib_verbs.h>
 
 #include "ib_helpers.h"
@@ -349,4 +352,70 @@ void smbdrs_timer_cancel_sync(struct smbdrs_timer *t)
 void smbdrs_timer_free(struct smbdrs_timer *t)
 {
 	kfree(t);
+}
+
+/*
+ * The IPv4 addresses of the init namespace's interfaces that are up, not
+ * loopback: where a server may listen. Up to @max into @out; returns how
+ * many.
+ */
+int smbdrs_local_ipv4(__be32 *out, int max)
+{
+	struct net_device *dev;
+	int n = 0;
+
+	rcu_read_lock();
+	for_each_netdev_rcu(&init_net, dev) {
+		struct in_device *in_dev;
+		const struct in_ifaddr *ifa;
+
+		if (!(dev->flags & IFF_UP) || (dev->flags & IFF_LOOPBACK))
+			continue;
+		in_dev = __in_dev_get_rcu(dev);
+		if (!in_dev)
+			continue;
+		in_dev_for_each_ifa_rcu(ifa, in_dev) {
+			if (n < max)
+				out[n++] = ifa->ifa_local;
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * One watcher of RDMA devices at a time (a server): ib_core calls the
+ * client's add for every device present when it registers and for every
+ * device added later, with no context of ours, hence the statics.
+ */
+static void (*smbdrs_devices_changed)(void *ctx);
+static void *smbdrs_devices_ctx;
+
+static int smbdrs_device_add(struct ib_device *dev)
+{
+	smbdrs_devices_changed(smbdrs_devices_ctx);
+	return 0;
+}
+
+static void smbdrs_device_remove(struct ib_device *dev, void *client_data)
+{
+}
+
+static struct ib_client smbdrs_device_client = {
+	.name = "smbdirect_rs",
+	.add = smbdrs_device_add,
+	.remove = smbdrs_device_remove,
+};
+
+int smbdrs_watch_devices(void (*changed)(void *ctx), void *ctx)
+{
+	smbdrs_devices_changed = changed;
+	smbdrs_devices_ctx = ctx;
+	return ib_register_client(&smbdrs_device_client);
+}
+
+/* Returns once no add callback runs any more. */
+void smbdrs_unwatch_devices(void)
+{
+	ib_unregister_client(&smbdrs_device_client);
 }

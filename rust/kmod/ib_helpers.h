@@ -73,4 +73,8 @@ void smbdrs_timer_arm(struct smbdrs_timer *t, unsigned long delay_ms);
 void smbdrs_timer_cancel_sync(struct smbdrs_timer *t);
 void smbdrs_timer_free(struct smbdrs_timer *t);
 
+int smbdrs_local_ipv4(__be32 *out, int max);
+int smbdrs_watch_devices(void (*changed)(void *ctx), void *ctx);
+void smbdrs_unwatch_devices(void);
+
 #endif /* _SMBDRS_IB_HELPERS_H */

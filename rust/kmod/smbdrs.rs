@@ -39,6 +39,9 @@ pub mod conn;
 #[path = "../client/mod.rs"]
 pub mod client;
 
+#[path = "../server/mod.rs"]
+pub mod server;
+
 #[cfg(CONFIG_SMBDIRECT_RS_SELFTEST)]
 #[path = "../selftest/mod.rs"]
 mod selftest;

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The SMB Direct server transport for ksmbd, on the shared connection.
+//!
+//! ksmbd keeps calling its transport entry points (`ksmbd_rdma_init`, the
+//! per-connection `ksmbd_transport_ops`); the shim in
+//! `shim/ksmbd/transport_rdma_shim.c` sends them here when ksmbd runs with
+//! `rdma_impl=rust`, through `rust/kmod/server_ops.c` and `ffi.rs`.
+//!
+//! - [`Server`]: a listener on every local address whose device speaks
+//!   RDMA (445 on InfiniBand and RoCE, 5445 on iWARP), one acceptor work
+//!   item each; devices that come later get theirs when ib_core reports
+//!   them, and a listener whose device goes ends with it.
+//! - [`ServerConn`]: one accepted connection; the negotiation finishes on
+//!   ksmbd's connection thread (`prepare`), then ksmbd reads the stream
+//!   (length, then PDU), sends responses without copying, and moves READ
+//!   and WRITE data with RDMA against the client's buffer descriptors.
+
+pub mod ffi;
+
+use ::core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use ::core::sync::atomic::{AtomicBool, Ordering};
+
+use kernel::prelude::*;
+use kernel::sync::{new_condvar, new_mutex, Arc, ArcBorrow, CondVar, Mutex};
+use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
+
+use crate::conn::{listen_smbd, Connection, OutMessage};
+use crate::ib::{
+    errno, local_ipv4, spans_from_slice, DeviceListener, DeviceWatch, KernelIter, Listener,
+    NoIoScope, RemoteKey,
+};
+use crate::smbdirect::Config;
+
+/// Pending connect requests a listener holds.
+const BACKLOG: u32 = 16;
+/// How often an acceptor looks up from waiting, to notice a stop.
+const ACCEPT_POLL_MS: u32 = 1_000;
+/// Establishing an accepted connection waits this long at most.
+const ACCEPT_MS: u32 = 20_000;
+/// The client has this long to send its negotiate request ([MS-SMBD]
+/// 3.1.5.1, as ksmbd).
+const NEGOTIATE_MS: u32 = 120_000;
+/// A read waits for a message this long before looking again.
+const READ_POLL_MS: u32 = 5_000;
+/// The rest of a message that has begun must come within this.
+const READ_REST_MS: u32 = 60_000;
+/// A send, or an RDMA transfer, waits this long at most.
+const IO_MS: u32 = 60_000;
+/// The size of a buffer descriptor ([MS-SMBD] 2.2.3.1).
+const DESCRIPTOR_LEN: usize = 16;
+
+/// What ksmbd tells the transport when it starts.
+pub struct ServerConfig {
+    /// ksmbd-tools' "smbd max io size".
+    pub max_read_write_size: u32,
+}
+
+/// Hands an accepted connection to ksmbd; an error refuses it.
+pub trait Acceptor: Send + Sync + 'static {
+    /// `conn` is established, its negotiation still to come.
+    fn accepted(&self, conn: Arc<ServerConn>, peer: SocketAddr) -> Result;
+}
+
+/// Work items still running (acceptors, rescans), for [`Server::stop`].
+struct Running {
+    count: usize,
+    stopping: bool,
+}
+
+/// What the listeners, acceptors and rescans share.
+#[pin_data]
+pub struct ServerCore {
+    config: Config,
+    acceptor: Arc<dyn Acceptor>,
+    /// The addresses listened on, with their listeners.
+    #[pin]
+    listeners: Mutex<KVec<(Ipv4Addr, Arc<ListenTask>)>>,
+    #[pin]
+    running: Mutex<Running>,
+    #[pin]
+    idle: CondVar,
+    #[pin]
+    rescan: Work<ServerCore>,
+    rescan_queued: AtomicBool,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for ServerCore { self.rescan }
+}
+
+impl WorkItem for ServerCore {
+    type Pointer = Arc<ServerCore>;
+
+    fn run(this: Arc<ServerCore>) {
+        this.rescan_queued.store(false, Ordering::Release);
+        ServerCore::rescan(this.as_arc_borrow());
+        this.leave();
+    }
+}
+
+impl DeviceListener for ServerCore {
+    fn device_added(this: ArcBorrow<'_, Self>) {
+        Self::queue_rescan(this);
+    }
+}
+
+impl ServerCore {
+    /// Counts a work item in; false once stopping.
+    fn enter(&self) -> bool {
+        let mut r = self.running.lock();
+        if r.stopping {
+            return false;
+        }
+        r.count += 1;
+        true
+    }
+
+    fn leave(&self) {
+        let mut r = self.running.lock();
+        r.count -= 1;
+        if r.count == 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    fn queue_rescan(this: ArcBorrow<'_, Self>) {
+        if this.rescan_queued.swap(true, Ordering::AcqRel) || !this.enter() {
+            return;
+        }
+        let arc: Arc<Self> = this.into();
+        if workqueue::system().enqueue(arc).is_err() {
+            // Already queued: cannot happen with the flag, but balance it.
+            this.leave();
+        }
+    }
+
+    /// Listens on every local address not listened on yet whose device
+    /// speaks RDMA; addresses without one are skipped quietly.
+    fn rescan(this: ArcBorrow<'_, Self>) {
+        let addrs = match local_ipv4() {
+            Ok(a) => a,
+            Err(e) => {
+                pr_err!("smbdirect-rs: server: cannot list addresses: {:?}\n", e);
+                return;
+            }
+        };
+        for ip in addrs {
+            if this.listeners.lock().iter().any(|(a, _)| *a == ip) {
+                continue;
+            }
+            let Ok((listener, port)) = listen_smbd(IpAddr::V4(ip), BACKLOG) else {
+                continue;
+            };
+            let task = match Arc::pin_init(
+                pin_init!(ListenTask {
+                    core: this.into(),
+                    listener,
+                    ip,
+                    work <- new_work!("smbdrs_server_accept"),
+                }),
+                GFP_KERNEL,
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    pr_err!("smbdirect-rs: server: no memory for a listener: {:?}\n", e);
+                    continue;
+                }
+            };
+            if !this.enter() {
+                return;
+            }
+            let registered = {
+                let mut l = this.listeners.lock();
+                l.push((ip, task.clone()), GFP_KERNEL)
+            };
+            if registered.is_err() {
+                this.leave();
+                continue;
+            }
+            pr_info!("smbdirect-rs: server: listening on {}:{}\n", ip, port);
+            if workqueue::system_long().enqueue(task).is_err() {
+                this.leave();
+            }
+        }
+    }
+
+    fn forget(&self, ip: Ipv4Addr) {
+        let mut l = self.listeners.lock();
+        let mut kept = KVec::with_capacity(l.len(), GFP_ATOMIC).unwrap_or_default();
+        let mut all = KVec::new();
+        ::core::mem::swap(&mut *l, &mut all);
+        for (a, t) in all {
+            if a != ip {
+                let _ = kept.push((a, t), GFP_ATOMIC);
+            }
+        }
+        *l = kept;
+    }
+}
+
+/// One listener and the work item that accepts from it.
+#[pin_data]
+pub struct ListenTask {
+    core: Arc<ServerCore>,
+    listener: Listener,
+    ip: Ipv4Addr,
+    #[pin]
+    work: Work<ListenTask>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for ListenTask { self.work }
+}
+
+impl WorkItem for ListenTask {
+    type Pointer = Arc<ListenTask>;
+
+    fn run(this: Arc<ListenTask>) {
+        this.accept_loop();
+        this.core.forget(this.ip);
+        this.core.leave();
+    }
+}
+
+impl ListenTask {
+    fn accept_loop(&self) {
+        loop {
+            let incoming = match self.listener.accept_next(ACCEPT_POLL_MS) {
+                Ok(i) => i,
+                Err(e) if e == errno(kernel::bindings::ETIMEDOUT) => continue,
+                Err(e) if e == ENODEV => {
+                    pr_info!(
+                        "smbdirect-rs: server: the device of {} went away; its listener ends\n",
+                        self.ip
+                    );
+                    return;
+                }
+                Err(e) if e == errno(kernel::bindings::ECANCELED) => return,
+                Err(e) => {
+                    pr_err_ratelimited!("smbdirect-rs: server: accept failed: {:?}\n", e);
+                    continue;
+                }
+            };
+            let conn = match Connection::accept_unnegotiated(incoming, self.core.config, ACCEPT_MS)
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    pr_err_ratelimited!(
+                        "smbdirect-rs: server: a connection could not be accepted: {:?}\n",
+                        e
+                    );
+                    continue;
+                }
+            };
+            let peer = conn
+                .remote()
+                .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
+            let conn = match ServerConn::new(conn) {
+                Ok(c) => c,
+                Err(e) => {
+                    pr_err_ratelimited!("smbdirect-rs: server: no memory: {:?}\n", e);
+                    continue;
+                }
+            };
+            if let Err(e) = self.core.acceptor.accepted(conn.clone(), peer) {
+                pr_err_ratelimited!(
+                    "smbdirect-rs: server: ksmbd refused a connection from {}: {:?}\n",
+                    peer,
+                    e
+                );
+                ServerConn::destroy(conn);
+            }
+        }
+    }
+}
+
+/// The transport while ksmbd runs: its listeners and their acceptors.
+pub struct Server {
+    core: Arc<ServerCore>,
+    watch: Option<DeviceWatch<ServerCore>>,
+}
+
+impl Server {
+    /// Starts listening on every RDMA device, and on those added later.
+    pub fn start(config: &ServerConfig, acceptor: Arc<dyn Acceptor>) -> Result<Self> {
+        let engine_config = Config {
+            max_read_write_size: config.max_read_write_size,
+            ..Config::default_server()
+        };
+        let core = Arc::pin_init(
+            pin_init!(ServerCore {
+                config: engine_config,
+                acceptor,
+                listeners <- new_mutex!(KVec::new(), "smbdrs_server_listeners"),
+                running <- new_mutex!(Running { count: 0, stopping: false }, "smbdrs_server_running"),
+                idle <- new_condvar!("smbdrs_server_idle"),
+                rescan <- new_work!("smbdrs_server_rescan"),
+                rescan_queued: AtomicBool::new(false),
+            }),
+            GFP_KERNEL,
+        )?;
+        // Reports every device present now, so the first scan happens here.
+        let watch = DeviceWatch::new(core.clone())?;
+        Ok(Self {
+            core,
+            watch: Some(watch),
+        })
+    }
+
+    /// Stops listening: no new device is watched, every listener is
+    /// cancelled, and this returns once no acceptor or scan runs.
+    pub fn stop(mut self) {
+        drop(self.watch.take());
+        self.core.running.lock().stopping = true;
+        for (_, task) in self.core.listeners.lock().iter() {
+            task.listener.cancel();
+        }
+        let mut r = self.core.running.lock();
+        while r.count > 0 {
+            self.core.idle.wait(&mut r);
+        }
+    }
+}
+
+/// The calls inside a connection, so that destroy can wait for them.
+struct Users {
+    count: usize,
+    closed: bool,
+}
+
+/// One SMB Direct connection ksmbd serves.
+#[pin_data]
+pub struct ServerConn {
+    conn: Connection,
+    #[pin]
+    out: Mutex<OutMessage>,
+    #[pin]
+    users: Mutex<Users>,
+    #[pin]
+    users_left: CondVar,
+}
+
+/// A call inside a connection; leaves on drop.
+pub struct Entered<'a> {
+    server: &'a ServerConn,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        let mut users = self.server.users.lock();
+        users.count -= 1;
+        if users.count == 0 {
+            self.server.users_left.notify_all();
+        }
+    }
+}
+
+impl ServerConn {
+    fn new(conn: Connection) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                conn,
+                out <- new_mutex!(OutMessage::new(), "smbdrs_server_out"),
+                users <- new_mutex!(Users { count: 0, closed: false }, "smbdrs_server_users"),
+                users_left <- new_condvar!("smbdrs_server_users_left"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn enter(&self) -> Result<Entered<'_>> {
+        let mut users = self.users.lock();
+        if users.closed {
+            return Err(errno(kernel::bindings::ENOTCONN));
+        }
+        users.count += 1;
+        Ok(Entered { server: self })
+    }
+
+    /// Waits for the client's negotiate request and answers it.
+    pub fn negotiate(&self) -> Result {
+        let _in = self.enter()?;
+        self.conn.wait_negotiated(NEGOTIATE_MS)
+    }
+
+    /// Fills `buf` from the received stream: a length at a message
+    /// boundary, else the message's next bytes. Waits as long as it takes
+    /// (ksmbd's loop has no timeout of its own), until the connection ends.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        let _in = self.enter()?;
+        let mut done = 0;
+        while done < buf.len() {
+            let mut at = done;
+            let r = self
+                .conn
+                .read_framed(buf.len() - done, READ_POLL_MS, READ_REST_MS, &mut |b| {
+                    let to = buf.get_mut(at..at + b.len()).ok_or(EIO)?;
+                    to.copy_from_slice(b);
+                    at += b.len();
+                    Ok(())
+                });
+            match r {
+                Ok(n) => done += n,
+                Err(e) if e == errno(kernel::bindings::ETIMEDOUT) && done == 0 => {}
+                Err(e) if e == EINVAL => {
+                    pr_err_ratelimited!(
+                        "smbdirect-rs: server: a read does not match the message boundaries; ending the connection\n"
+                    );
+                    self.conn.abort();
+                    return Err(EIO);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Sends the bytes of `iter` as one message, the last fragment as a
+    /// Send with Invalidate of `invalidate` if given.
+    pub fn send(&self, iter: &mut KernelIter<'_>, invalidate: Option<u32>) -> Result {
+        let _in = self.enter()?;
+        let mut out = self.out.lock();
+        out.clear();
+        let len = iter.count();
+        out.push_iter(iter, len)?;
+        let r = match invalidate {
+            Some(rkey) => self.conn.send_with_invalidate(&mut out, rkey, IO_MS),
+            None => self.conn.send(&mut out, IO_MS),
+        };
+        out.clear();
+        r
+    }
+
+    /// RDMA-writes `buf` to (an SMB2 READ) or RDMA-reads it from (an SMB2
+    /// WRITE) the client's buffers described by `desc`, as many
+    /// descriptors as it takes to cover `buf`, the last one cut.
+    pub fn rdma(&self, write: bool, buf: &[u8], desc: &[u8]) -> Result {
+        let _in = self.enter()?;
+        let keys = parse_descriptors(desc, buf.len())?;
+        let mut spans = KVec::new();
+        {
+            let _noio = NoIoScope::enter();
+            spans_from_slice(buf, &mut spans)?;
+        }
+        if write {
+            self.conn.rdma_write(&spans, &keys, IO_MS)
+        } else {
+            self.conn.rdma_read(&spans, &keys, IO_MS)
+        }
+    }
+
+    /// Ends the connection without waiting (ksmbd's `shutdown`).
+    pub fn abort(&self) {
+        self.conn.abort();
+    }
+
+    /// Ends the connection, waits for the calls inside, frees it once the
+    /// last reference goes.
+    pub fn destroy(this: Arc<Self>) {
+        this.users.lock().closed = true;
+        this.conn.shutdown();
+        let mut users = this.users.lock();
+        while users.count > 0 {
+            this.users_left.wait(&mut users);
+        }
+    }
+}
+
+/// The client's buffer descriptors ([MS-SMBD] 2.2.3.1, little endian,
+/// unaligned) that cover `len` bytes, the last one cut to fit; `EINVAL` if
+/// they are malformed or too short.
+pub fn parse_descriptors(desc: &[u8], len: usize) -> Result<KVec<RemoteKey>> {
+    if desc.is_empty() || desc.len() % DESCRIPTOR_LEN != 0 || len == 0 {
+        pr_err_ratelimited!(
+            "smbdirect-rs: server: {} bytes of buffer descriptors refused\n",
+            desc.len()
+        );
+        return Err(EINVAL);
+    }
+    let mut keys = KVec::new();
+    let mut left = len as u64;
+    for d in desc.chunks_exact(DESCRIPTOR_LEN) {
+        if left == 0 {
+            break;
+        }
+        let mut addr = [0u8; 8];
+        addr.copy_from_slice(&d[0..8]);
+        let mut rkey = [0u8; 4];
+        rkey.copy_from_slice(&d[8..12]);
+        let mut length = [0u8; 4];
+        length.copy_from_slice(&d[12..16]);
+        let length = u64::from(u32::from_le_bytes(length)).min(left);
+        if length == 0 {
+            continue;
+        }
+        keys.push(
+            RemoteKey {
+                addr: u64::from_le_bytes(addr),
+                rkey: u32::from_le_bytes(rkey),
+                length,
+            },
+            GFP_KERNEL,
+        )?;
+        left -= length;
+    }
+    if left > 0 {
+        pr_err_ratelimited!(
+            "smbdirect-rs: server: buffer descriptors cover {} of {} bytes\n",
+            len as u64 - left,
+            len
+        );
+        return Err(EINVAL);
+    }
+    Ok(keys)
+}
