@@ -203,7 +203,7 @@ ksmbd_setup() {
 	cat >/etc/ksmbd/ksmbd.conf <<EOF
 [global]
 	netbios name = SMBDRS
-	server min protocol = SMB3
+	server min protocol = SMB3_00
 	server multi channel support = no
 	smb2 max read = 8MB
 	smb2 max write = 8MB
@@ -334,13 +334,13 @@ fio_roundtrip() {
 	local tag=$1 mib=$2 bs=${3:-1M} how=${4:-} bw size
 	case $mib in *[kKmM]) size=$mib ;; *) size=${mib}M ;; esac
 	if bw=$(fio_run "${tag}write" ${how}write $MNT/fio.bin "$size" "$bs"); then
-		check "${tag}fio_write_verify" 0 "fio ${how}write+verify ${mib} MiB in $bs blocks, sha256"
+		check "${tag}fio_write_verify" 0 "fio ${how}write+verify $size in $bs blocks, sha256"
 		metric "${tag}fio_write_MBps" "$bw" MB/s
 	else
 		check "${tag}fio_write_verify" 1 "fio write+verify failed"
 	fi
 	if bw=$(fio_run "${tag}read" ${how}read $MNT/fio.bin "$size" "$bs"); then
-		check "${tag}fio_read_verify" 0 "fio ${how}read+verify ${mib} MiB in $bs blocks, sha256"
+		check "${tag}fio_read_verify" 0 "fio ${how}read+verify $size in $bs blocks, sha256"
 		metric "${tag}fio_read_MBps" "$bw" MB/s
 	else
 		check "${tag}fio_read_verify" 1 "fio read+verify failed"

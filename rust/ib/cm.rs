@@ -515,7 +515,11 @@ impl CmId {
                 return Ok(());
             }
             if ev.is_fatal() {
-                pr_warn!("rdma_cm: waiting for {:?}, got {:?}\n", want, ev);
+                // An address no RDMA device owns is the caller's to judge
+                // (a server probes every local address); say the rest.
+                if !matches!(ev, CmEvent::AddrError(_)) {
+                    pr_warn_ratelimited!("rdma_cm: waiting for {:?}, got {:?}\n", want, ev);
+                }
                 return Err(match ev {
                     CmEvent::Rejected(_) => errno(bindings::ECONNREFUSED),
                     CmEvent::Unreachable(_) | CmEvent::AddrError(_) | CmEvent::RouteError(_) => {

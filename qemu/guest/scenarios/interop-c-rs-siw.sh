@@ -6,7 +6,8 @@
 # and holds the module; upstream's C client (cell c-rs) and then our Rust
 # client (cell rs-rs, in the same boot) mount and run fio-verified 1 MiB
 # sequential, 4 KiB and 1 KiB random I/O and a sha256 round trip; the
-# module unloads once ksmbd stops. Over siw core checks here; ksmbd restarted under a writer and 16 simultaneous mounts run with smbdrs.full=1 (make soak).
+# module unloads once ksmbd stops. The 16 simultaneous mounts run over
+# siw with smbdrs.full=1 (make soak).
 . /smbdrs/lib.sh
 . /smbdrs/interop.sh
 interop_server siw
