@@ -342,9 +342,10 @@ many_mounts() {
 
 # interop_server TYPE [full]: our Rust server (ksmbd with rdma_impl=rust)
 # over TYPE against upstream's C client (cell c-rs), then against our Rust
-# client (cell rs-rs), in one boot. "full" (or smbdrs.full=1) adds 16
-# simultaneous mounts; smbdrs.server_restart=1 the server restarted under
-# a writer (the C client does not recover from it yet).
+# client (cell rs-rs), in one boot. "full" (or smbdrs.full=1) adds the
+# server shut down and started again under the C client's writer, and 16
+# simultaneous mounts; smbdrs.server_restart=1 restarts it under the Rust
+# client too.
 interop_server() {
 	local type=$1 dev=${1}0 full=${2:-} out rc port
 	[ "$(param full 0)" = 1 ] && full=full
@@ -383,10 +384,8 @@ interop_server() {
 	grep " $MNT " /proc/mounts | grep -q ',rdma,rdma_impl=c'
 	check "c_rs_proc_mounts_rdma_c" $? "$(grep " $MNT " /proc/mounts)"
 	note c_rs_debugdata "$(sed -n '/SMBDirect implementation/,/MR mr_ready_count/p' /proc/fs/cifs/DebugData)"
-	# The Rust server shut down and started again under a writer: upstream's
-	# C client does not come back yet (the guest stops making progress);
-	# run it only when asked (smbdrs.server_restart=1) while that is open.
-	[ "$(param server_restart 0)" = 1 ] && server_restart "c_rs_"
+	# The Rust server shut down and started again under a writer.
+	[ -n "$full" ] && server_restart "c_rs_"
 	umount $MNT
 	check "c_rs_umount" $? ""
 	[ -n "$full" ] && many_mounts "c_rs_" "$(param many 16)" ",rdma,rdma_impl=c"

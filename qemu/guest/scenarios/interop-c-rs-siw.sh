@@ -7,7 +7,7 @@
 # client (cell rs-rs, in the same boot) mount and run fio-verified 1 MiB
 # sequential, 4 KiB and 1 KiB random I/O and a sha256 round trip; the
 # module unloads once ksmbd stops. The 16 simultaneous mounts run over
-# siw with smbdrs.full=1 (make soak).
+# siw with smbdrs.full=1 (make soak), and so does the restart under load.
 . /smbdrs/lib.sh
 . /smbdrs/interop.sh
 interop_server siw
