@@ -26,9 +26,9 @@ use ::core::net::SocketAddr;
 use ::core::sync::atomic::{AtomicBool, Ordering};
 
 use kernel::prelude::*;
-use kernel::sync::{new_condvar, new_mutex, Arc, CondVar, Mutex};
+use kernel::sync::{new_mutex, Arc, Mutex};
 
-use crate::conn::{Connection, OutMessage, Registration};
+use crate::conn::{CallGate, Connection, OutMessage, Registration};
 use crate::ib::{errno, KernelIter, RemoteKey, PAGE_SIZE};
 use crate::smbdirect::{Config, NegotiatedParams};
 
@@ -108,13 +108,6 @@ pub struct ClientInfo {
     pub keepalive_interval_ms: u64,
 }
 
-/// The calls inside a connection, so that [`ClientConn::destroy`] can wait
-/// for them to leave before the connection is freed.
-struct Users {
-    count: usize,
-    closed: bool,
-}
-
 /// One SMB Direct connection of a cifs server (`TCP_Server_Info`).
 #[pin_data]
 pub struct ClientConn {
@@ -123,30 +116,14 @@ pub struct ClientConn {
     /// is uncontended; keeping it keeps the span list's memory.
     #[pin]
     out: Mutex<OutMessage>,
+    /// The calls inside, which destroy waits for.
     #[pin]
-    users: Mutex<Users>,
-    #[pin]
-    users_left: CondVar,
+    gate: CallGate,
     /// Pages one registration maps: cifs's segment limit per I/O.
     max_frmr_depth: u32,
     config: Config,
     /// The peer sent a message cifs could not be handed; said once.
     misread: AtomicBool,
-}
-
-/// A call inside a connection; leaves on drop.
-pub struct Entered<'a> {
-    client: &'a ClientConn,
-}
-
-impl Drop for Entered<'_> {
-    fn drop(&mut self) {
-        let mut users = self.client.users.lock();
-        users.count -= 1;
-        if users.count == 0 {
-            self.client.users_left.notify_all();
-        }
-    }
 }
 
 impl ClientConn {
@@ -167,8 +144,7 @@ impl ClientConn {
             pin_init!(Self {
                 conn,
                 out <- new_mutex!(OutMessage::new(), "smbdrs_client_out"),
-                users <- new_mutex!(Users { count: 0, closed: false }, "smbdrs_client_users"),
-                users_left <- new_condvar!("smbdrs_client_users_left"),
+                gate <- CallGate::new(),
                 max_frmr_depth,
                 config,
                 misread: AtomicBool::new(false),
@@ -177,31 +153,18 @@ impl ClientConn {
         )
     }
 
-    /// Enters a call; `ENOTCONN` once the connection is being destroyed.
-    pub fn enter(&self) -> Result<Entered<'_>> {
-        let mut users = self.users.lock();
-        if users.closed {
-            return Err(errno(kernel::bindings::ENOTCONN));
-        }
-        users.count += 1;
-        Ok(Entered { client: self })
-    }
-
     /// Ends the connection (waking every call waiting in it), waits until
     /// no call is inside, and frees everything once the last reference (a
     /// registration may hold one) goes.
     pub fn destroy(this: Arc<Self>) {
-        this.users.lock().closed = true;
+        this.gate.close();
         this.conn.shutdown();
-        let mut users = this.users.lock();
-        while users.count > 0 {
-            this.users_left.wait(&mut users);
-        }
+        this.gate.wait_empty();
     }
 
     /// Sends the bytes of `parts`, in order, as one message.
     pub fn send<'a>(&self, parts: impl Iterator<Item = KernelIter<'a>>) -> Result {
-        let _in = self.enter()?;
+        let _in = self.gate.enter()?;
         let mut out = self.out.lock();
         out.clear();
         for mut part in parts {
@@ -218,7 +181,7 @@ impl ClientConn {
     /// Fills `to` from the received stream (see the module documentation);
     /// returns the bytes read, `EAGAIN` if no message came for a while.
     pub fn recv(&self, to: &mut KernelIter<'_>) -> Result<usize> {
-        let _in = self.enter()?;
+        let _in = self.gate.enter()?;
         let want = to.count();
         let r = self
             .conn
@@ -248,7 +211,7 @@ impl ClientConn {
         iter: &mut KernelIter<'_>,
         writing: bool,
     ) -> Result<(ClientRegistration, RemoteKey)> {
-        let _in = this.enter()?;
+        let _in = this.gate.enter()?;
         let len = iter.count();
         let mut spans = KVec::new();
         {

@@ -32,6 +32,7 @@
 //! queue pair's pool, headers and receive buffers from the connection's.
 
 mod core;
+mod gate;
 mod rdma;
 mod read;
 mod state;
@@ -49,11 +50,13 @@ use crate::ib::{
     MAX_PAYLOAD_SPANS, PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
+use crate::smbdirect::rdma::negotiate_ird_ord;
 use crate::smbdirect::{
-    port_for, Config, Consumer, DeviceCaps, Engine, Instant, NegotiatedParams, Role, SendError,
-    Stats, TransportKind,
+    port_for, Config, Consumer, DeviceCaps, Engine, Instant, IrdOrd, NegotiatedParams, Role,
+    SendError, Stats, TransportKind,
 };
 
+pub use self::gate::{CallGate, Inside};
 pub use self::rdma::Registration;
 pub use self::state::ConnCounters;
 
@@ -330,8 +333,11 @@ impl Connection {
         let mut ird = lim.max_qp_rd_atom.min(MAX_IRD_ORD) as u8;
         let mut ord = lim.max_qp_init_rd_atom.min(MAX_IRD_ORD) as u8;
         if let Some(inc) = &incoming {
-            ord = ord.min(inc.param.initiator_depth);
-            ird = ird.min(inc.param.responder_resources.max(1));
+            let peer = IrdOrd {
+                ird: inc.param.initiator_depth,
+                ord: inc.param.responder_resources.max(1),
+            };
+            IrdOrd { ird, ord } = negotiate_ird_ord(peer, ird, ord);
         }
         state.engine.set_rdma_ord(ord);
         let core = ConnCore::new(state, payload_spans)?;

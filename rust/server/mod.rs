@@ -25,11 +25,12 @@ use kernel::prelude::*;
 use kernel::sync::{new_condvar, new_mutex, Arc, ArcBorrow, CondVar, Mutex};
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
-use crate::conn::{listen_smbd, Connection, OutMessage};
+use crate::conn::{listen_smbd, CallGate, Connection, OutMessage};
 use crate::ib::{
     errno, local_ipv4, spans_from_slice, DeviceListener, DeviceWatch, KernelIter, Listener,
     NoIoScope, RemoteKey,
 };
+use crate::smbdirect::wire::DescriptorList;
 use crate::smbdirect::Config;
 
 /// Pending connect requests a listener holds.
@@ -47,8 +48,10 @@ const READ_POLL_MS: u32 = 5_000;
 const READ_REST_MS: u32 = 60_000;
 /// A send, or an RDMA transfer, waits this long at most.
 const IO_MS: u32 = 60_000;
-/// The size of a buffer descriptor ([MS-SMBD] 2.2.3.1).
-const DESCRIPTOR_LEN: usize = 16;
+/// Buffer descriptors one request may carry. Windows sends 17 to 31 for
+/// one I/O where ksmbd grants 9 read/write credits; each descriptor is
+/// its own transfer, and transfers wait for credits, so many is fine.
+const MAX_DESCRIPTORS: u32 = 256;
 
 /// What ksmbd tells the transport when it starts.
 pub struct ServerConfig {
@@ -323,37 +326,15 @@ impl Server {
     }
 }
 
-/// The calls inside a connection, so that destroy can wait for them.
-struct Users {
-    count: usize,
-    closed: bool,
-}
-
 /// One SMB Direct connection ksmbd serves.
 #[pin_data]
 pub struct ServerConn {
     conn: Connection,
     #[pin]
     out: Mutex<OutMessage>,
+    /// The calls inside, which destroy waits for.
     #[pin]
-    users: Mutex<Users>,
-    #[pin]
-    users_left: CondVar,
-}
-
-/// A call inside a connection; leaves on drop.
-pub struct Entered<'a> {
-    server: &'a ServerConn,
-}
-
-impl Drop for Entered<'_> {
-    fn drop(&mut self) {
-        let mut users = self.server.users.lock();
-        users.count -= 1;
-        if users.count == 0 {
-            self.server.users_left.notify_all();
-        }
-    }
+    gate: CallGate,
 }
 
 impl ServerConn {
@@ -362,25 +343,15 @@ impl ServerConn {
             pin_init!(Self {
                 conn,
                 out <- new_mutex!(OutMessage::new(), "smbdrs_server_out"),
-                users <- new_mutex!(Users { count: 0, closed: false }, "smbdrs_server_users"),
-                users_left <- new_condvar!("smbdrs_server_users_left"),
+                gate <- CallGate::new(),
             }),
             GFP_KERNEL,
         )
     }
 
-    fn enter(&self) -> Result<Entered<'_>> {
-        let mut users = self.users.lock();
-        if users.closed {
-            return Err(errno(kernel::bindings::ENOTCONN));
-        }
-        users.count += 1;
-        Ok(Entered { server: self })
-    }
-
     /// Waits for the client's negotiate request and answers it.
     pub fn negotiate(&self) -> Result {
-        let _in = self.enter()?;
+        let _in = self.gate.enter()?;
         self.conn.wait_negotiated(NEGOTIATE_MS)
     }
 
@@ -388,7 +359,7 @@ impl ServerConn {
     /// boundary, else the message's next bytes. Waits as long as it takes
     /// (ksmbd's loop has no timeout of its own), until the connection ends.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
-        let _in = self.enter()?;
+        let _in = self.gate.enter()?;
         let mut done = 0;
         while done < buf.len() {
             let mut at = done;
@@ -419,7 +390,7 @@ impl ServerConn {
     /// Sends the bytes of `iter` as one message, the last fragment as a
     /// Send with Invalidate of `invalidate` if given.
     pub fn send(&self, iter: &mut KernelIter<'_>, invalidate: Option<u32>) -> Result {
-        let _in = self.enter()?;
+        let _in = self.gate.enter()?;
         let mut out = self.out.lock();
         out.clear();
         let len = iter.count();
@@ -436,7 +407,7 @@ impl ServerConn {
     /// WRITE) the client's buffers described by `desc`, as many
     /// descriptors as it takes to cover `buf`, the last one cut.
     pub fn rdma(&self, write: bool, buf: &[u8], desc: &[u8]) -> Result {
-        let _in = self.enter()?;
+        let _in = self.gate.enter()?;
         let keys = parse_descriptors(desc, buf.len())?;
         let mut spans = KVec::new();
         {
@@ -458,59 +429,30 @@ impl ServerConn {
     /// Ends the connection, waits for the calls inside, frees it once the
     /// last reference goes.
     pub fn destroy(this: Arc<Self>) {
-        this.users.lock().closed = true;
+        this.gate.close();
         this.conn.shutdown();
-        let mut users = this.users.lock();
-        while users.count > 0 {
-            this.users_left.wait(&mut users);
-        }
+        this.gate.wait_empty();
     }
 }
 
-/// The client's buffer descriptors ([MS-SMBD] 2.2.3.1, little endian,
-/// unaligned) that cover `len` bytes, the last one cut to fit; `EINVAL` if
-/// they are malformed or too short.
+/// The client's buffer descriptors ([MS-SMBD] 2.2.3.1) that cover `len`
+/// bytes, validated by the engine, the last one cut to fit; `EINVAL` (said
+/// once in a while) if they are malformed, too many or too short.
 pub fn parse_descriptors(desc: &[u8], len: usize) -> Result<KVec<RemoteKey>> {
-    if desc.is_empty() || desc.len() % DESCRIPTOR_LEN != 0 || len == 0 {
-        pr_err_ratelimited!(
-            "smbdirect-rs: server: {} bytes of buffer descriptors refused\n",
-            desc.len()
-        );
-        return Err(EINVAL);
-    }
-    let mut keys = KVec::new();
-    let mut left = len as u64;
-    for d in desc.chunks_exact(DESCRIPTOR_LEN) {
-        if left == 0 {
-            break;
-        }
-        let mut addr = [0u8; 8];
-        addr.copy_from_slice(&d[0..8]);
-        let mut rkey = [0u8; 4];
-        rkey.copy_from_slice(&d[8..12]);
-        let mut length = [0u8; 4];
-        length.copy_from_slice(&d[12..16]);
-        let length = u64::from(u32::from_le_bytes(length)).min(left);
-        if length == 0 {
-            continue;
-        }
+    let list = DescriptorList::parse(desc, len as u64, MAX_DESCRIPTORS).map_err(|e| {
+        pr_err_ratelimited!("smbdirect-rs: server: buffer descriptors refused: {}\n", e);
+        EINVAL
+    })?;
+    let mut keys = KVec::with_capacity(list.len(), GFP_KERNEL)?;
+    for d in (0..list.len()).filter_map(|i| list.get(i)) {
         keys.push(
             RemoteKey {
-                addr: u64::from_le_bytes(addr),
-                rkey: u32::from_le_bytes(rkey),
-                length,
+                addr: d.offset,
+                rkey: d.token,
+                length: u64::from(d.length),
             },
             GFP_KERNEL,
         )?;
-        left -= length;
-    }
-    if left > 0 {
-        pr_err_ratelimited!(
-            "smbdirect-rs: server: buffer descriptors cover {} of {} bytes\n",
-            len as u64 - left,
-            len
-        );
-        return Err(EINVAL);
     }
     Ok(keys)
 }
