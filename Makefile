@@ -17,7 +17,7 @@
 
 SMBDRS_CACHE ?= $(HOME)/.cache/smbdirect-rs
 FLAVOR ?= debug
-SCENARIOS ?= module baseline-rxe
+SCENARIOS ?= module interop-c-c-rxe
 export SMBDRS_CACHE
 
 .PHONY: demo test soak deps kernel kernel-bench initramfs vm engine-test \

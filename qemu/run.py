@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Boot the smbdirect-rs test kernel in QEMU, one guest per scenario.
 
-    qemu/run.py --flavor debug --scenario module --scenario baseline-rxe
+    qemu/run.py --flavor debug --scenario module --scenario interop-c-c-rxe
     qemu/run.py --list
 
 Each scenario boots $SMBDRS_CACHE/out/FLAVOR/{bzImage,initramfs.cpio} with

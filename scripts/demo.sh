@@ -14,7 +14,7 @@ qemu/mkinitramfs.sh debug
 rc=0
 qemu/run.py --flavor debug --out "$out" \
 	--scenario module --scenario ib-selftest \
-	--scenario baseline-rxe --scenario baseline-siw --scenario perftest-rxe || rc=$?
+	--scenario interop-c-c-rxe --scenario interop-c-c-siw --scenario perftest-rxe || rc=$?
 echo
 tools/summary-table.py "$out/summary.json"
 echo "full results: $out/summary.json"

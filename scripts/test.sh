@@ -49,7 +49,7 @@ if run_step kernel scripts/kernel-test.sh debug; then
 			--set fio_mib=32 --set sha_mib=16 \
 			--scenario module --scenario ib-selftest --scenario ib-hardening \
 			--scenario conn-stream-rxe --scenario conn-stream-siw \
-			--scenario baseline-rxe --scenario baseline-siw \
+			--scenario interop-c-c-rxe --scenario interop-c-c-siw \
 			--scenario interop-rs-c-rxe --scenario interop-rs-c-siw \
 			--scenario interop-c-rs-rxe --scenario interop-c-rs-siw
 	run_step harness tests/harness/run.sh
