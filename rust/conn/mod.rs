@@ -46,7 +46,7 @@ use self::core::{ConnCore, Resources, Watch};
 use self::state::{Phase, SpanList, State};
 use crate::ib::{
     errno, spans_from_slice, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming,
-    KernelIter, Listener, NoIoScope, PageSpan, Pd, QueuePair, QueuePairCaps, Timer,
+    KernelIter, Listener, NoIoScope, PageSpan, Pd, QueuePair, QueuePairCaps, SpanSink, Timer,
     MAX_PAYLOAD_SPANS, PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
@@ -115,14 +115,10 @@ impl OutMessage {
 
     /// Appends `bytes` of kernel memory (kmalloc'd or vmalloc'd), referenced
     /// where they lie, not copied: they must stay unchanged until the send
-    /// returns.
+    /// returns. On an error the message holds part of them: clear it.
     pub fn push_bytes(&mut self, bytes: &[u8]) -> Result {
         let _noio = NoIoScope::enter();
-        let mut spans = KVec::new();
-        spans_from_slice(bytes, &mut spans)?;
-        for span in spans {
-            self.push(span)?;
-        }
+        spans_from_slice(bytes, self)?;
         Ok(())
     }
 
@@ -130,11 +126,7 @@ impl OutMessage {
     /// not copied (see [`OutMessage::push_bytes`]); advances `iter`.
     pub fn push_iter(&mut self, iter: &mut KernelIter<'_>, len: usize) -> Result {
         let _noio = NoIoScope::enter();
-        let mut spans = KVec::new();
-        iter.take_spans(len, &mut spans)?;
-        for span in spans {
-            self.push(span)?;
-        }
+        iter.take_spans(len, self)?;
         Ok(())
     }
 
@@ -152,6 +144,12 @@ impl OutMessage {
     /// Whether the message has no bytes.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl SpanSink for OutMessage {
+    fn push_span(&mut self, span: PageSpan) -> Result {
+        self.push(span)
     }
 }
 

@@ -13,7 +13,7 @@ use kernel::ffi::c_void;
 use kernel::prelude::*;
 
 use super::ffi;
-use super::page::{spans_from_iter, PageSpan};
+use super::page::{spans_from_iter, SpanSink};
 
 /// A borrowed iterator over kernel memory (KVEC, BVEC, FOLIOQ or XARRAY).
 /// Reading or taking spans from it advances it, as the C callers expect.
@@ -65,7 +65,7 @@ impl KernelIter<'_> {
 
     /// Appends the next `len` bytes as page spans (each holding a reference
     /// to its page) to `out`, advancing the iterator; nothing is copied.
-    pub fn take_spans(&mut self, len: usize, out: &mut KVec<PageSpan>) -> Result<usize> {
+    pub fn take_spans<S: SpanSink>(&mut self, len: usize, out: &mut S) -> Result<usize> {
         // SAFETY: By the type invariant the iterator is valid, over kernel
         // memory that stays valid for the call.
         unsafe { spans_from_iter(self.iter.as_ptr(), len, out) }

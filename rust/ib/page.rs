@@ -276,28 +276,40 @@ impl Drop for MappedPayload {
     }
 }
 
-/// Appends one page piece of an iterator walk to the `KVec<PageSpan>` at
-/// `ctx`, taking a reference to the page.
+/// Where the page walks below put their spans: a plain list, or straight
+/// into a message being built (no list in between).
+pub trait SpanSink {
+    /// Appends one span.
+    fn push_span(&mut self, span: PageSpan) -> Result;
+}
+
+impl SpanSink for KVec<PageSpan> {
+    fn push_span(&mut self, span: PageSpan) -> Result {
+        self.push(span, GFP_KERNEL).map_err(Error::from)
+    }
+}
+
+/// Appends one page piece of an iterator walk to the `S` at `ctx`, taking
+/// a reference to the page.
 ///
 /// # Safety
 ///
-/// `ctx` is a `&mut KVec<PageSpan>` for the call; `page` is a valid,
-/// reference-counted page, and `offset + len` lies within it.
-unsafe extern "C" fn push_span(
+/// `ctx` is a `&mut S` for the call; `page` is a valid, reference-counted
+/// page, and `offset + len` lies within it.
+unsafe extern "C" fn push_span<S: SpanSink>(
     ctx: *mut c_void,
     page: *mut bindings::page,
     offset: c_uint,
     len: c_uint,
 ) -> c_int {
     // SAFETY: By the function's contract.
-    let out = unsafe { &mut *ctx.cast::<KVec<PageSpan>>() };
+    let out = unsafe { &mut *ctx.cast::<S>() };
     let Some(page) = NonNull::new(page) else {
         return EINVAL.to_errno();
     };
     // SAFETY: By the function's contract the page is valid and counted.
     let page = unsafe { PageRef::from_raw(page) };
-    let pushed = PageSpan::new(page, offset, len)
-        .and_then(|span| out.push(span, GFP_KERNEL).map_err(Error::from));
+    let pushed = PageSpan::new(page, offset, len).and_then(|span| out.push_span(span));
     match pushed {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
@@ -321,15 +333,15 @@ fn walked(ret: isize, len: usize) -> Result<usize> {
 ///
 /// `iter` is a valid iterator over kernel memory whose pages stay valid for
 /// the call (the spans' references keep them afterwards).
-pub unsafe fn spans_from_iter(
+pub unsafe fn spans_from_iter<S: SpanSink>(
     iter: *mut bindings::iov_iter,
     len: usize,
-    out: &mut KVec<PageSpan>,
+    out: &mut S,
 ) -> Result<usize> {
     let ctx = core::ptr::from_mut(out).cast::<c_void>();
     // SAFETY: By the function's contract `iter` is valid; `push_span`
     // matches the callback type and `ctx` is `out` for the call.
-    let ret = unsafe { ffi::smbdrs_iter_walk_pages(iter, len, Some(push_span), ctx) };
+    let ret = unsafe { ffi::smbdrs_iter_walk_pages(iter, len, Some(push_span::<S>), ctx) };
     walked(ret, len)
 }
 
@@ -337,7 +349,7 @@ pub unsafe fn spans_from_iter(
 /// to `out` as page spans, each holding a reference to its page. Nothing is
 /// copied: the bytes must stay as they are until whatever uses the spans
 /// (a send) is done with them.
-pub fn spans_from_slice(bytes: &[u8], out: &mut KVec<PageSpan>) -> Result<usize> {
+pub fn spans_from_slice<S: SpanSink>(bytes: &[u8], out: &mut S) -> Result<usize> {
     if bytes.is_empty() {
         return Ok(0);
     }
@@ -349,7 +361,7 @@ pub fn spans_from_slice(bytes: &[u8], out: &mut KVec<PageSpan>) -> Result<usize>
         ffi::smbdrs_kmem_walk_pages(
             bytes.as_ptr().cast::<c_void>(),
             bytes.len(),
-            Some(push_span),
+            Some(push_span::<S>),
             ctx,
         )
     };

@@ -41,12 +41,21 @@ const END: u32 = u32::MAX;
 /// registration needs more than one region when a region maps 1 MiB.
 const RDMA_BYTES: usize = (1 << 20) + 3 * PAGE_SIZE;
 
+/// The mover cuts the owner's descriptors into pieces of this many bytes
+/// (an rkey covers its whole region, so any piece of it is valid), as
+/// Windows clients send 17 to 31 descriptors where 9 read/write credits
+/// exist: one RDMA operation then takes more descriptors than the
+/// connection has credits, which must mean waiting, never a deadlock.
+const MOVER_PIECE: u64 = 16 * 1024;
+
 /// What the RDMA phase saw.
 #[derive(Default, Clone, Copy)]
 pub(super) struct RdmaReport {
     pub(super) exchanges: u32,
     pub(super) bytes: u64,
     pub(super) descriptors: u32,
+    /// The most descriptors one RDMA operation was given.
+    pub(super) most_in_one_op: u32,
 }
 
 /// What one side saw.
@@ -653,16 +662,27 @@ fn rdma_exchange(
             .step("receive descriptors")?;
         let mut keys = KVec::new();
         for e in got[..len].chunks_exact(16) {
-            keys.push(
-                RemoteKey {
-                    addr: u64::from_le_bytes(e[0..8].try_into().unwrap_or_default()),
-                    rkey: word(e, 8),
-                    length: u64::from(word(e, 12)),
-                },
-                GFP_KERNEL,
-            )
-            .step("descriptors")?;
+            let (addr, rkey) = (
+                u64::from_le_bytes(e[0..8].try_into().unwrap_or_default()),
+                word(e, 8),
+            );
+            let length = u64::from(word(e, 12));
+            let mut at = 0;
+            while at < length {
+                let piece = MOVER_PIECE.min(length - at);
+                keys.push(
+                    RemoteKey {
+                        addr: addr + at,
+                        rkey,
+                        length: piece,
+                    },
+                    GFP_KERNEL,
+                )
+                .step("descriptors")?;
+                at += piece;
+            }
         }
+        report.most_in_one_op = report.most_in_one_op.max(keys.len() as u32);
         let local = rdma_pages(bytes, 100, if write { Some(seed) } else { None })?;
         if write {
             mover

@@ -111,10 +111,11 @@ fn run(name: &str) {
                     r.server_end
                 );
                 pr_info!(
-                    "selftest conn: rdma exchanges={} bytes={} descriptors={}\n",
+                    "selftest conn: rdma exchanges={} bytes={} descriptors={} most_in_one_op={}\n",
                     r.rdma.exchanges,
                     r.rdma.bytes,
-                    r.rdma.descriptors
+                    r.rdma.descriptors,
+                    r.rdma.most_in_one_op
                 );
                 for (side, st) in [("client", &r.client_stats), ("server", &r.server_stats)] {
                     pr_info!(

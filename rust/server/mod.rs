@@ -71,14 +71,21 @@ struct Running {
     stopping: bool,
 }
 
+/// One address's listener, or an empty slot a later one may take.
+struct ListenSlot {
+    ip: Ipv4Addr,
+    task: Option<Arc<ListenTask>>,
+}
+
 /// What the listeners, acceptors and rescans share.
 #[pin_data]
 pub struct ServerCore {
     config: Config,
     acceptor: Arc<dyn Acceptor>,
-    /// The addresses listened on, with their listeners.
+    /// The addresses listened on, with their listeners. An ended
+    /// listener leaves its slot empty, so forgetting it never allocates.
     #[pin]
-    listeners: Mutex<KVec<(Ipv4Addr, Arc<ListenTask>)>>,
+    listeners: Mutex<KVec<ListenSlot>>,
     #[pin]
     running: Mutex<Running>,
     #[pin]
@@ -149,7 +156,12 @@ impl ServerCore {
             }
         };
         for ip in addrs {
-            if this.listeners.lock().iter().any(|(a, _)| *a == ip) {
+            if this
+                .listeners
+                .lock()
+                .iter()
+                .any(|s| s.ip == ip && s.task.is_some())
+            {
                 continue;
             }
             let Ok((listener, port)) = listen_smbd(IpAddr::V4(ip), BACKLOG) else {
@@ -175,7 +187,22 @@ impl ServerCore {
             }
             let registered = {
                 let mut l = this.listeners.lock();
-                l.push((ip, task.clone()), GFP_KERNEL)
+                match l.iter_mut().find(|s| s.task.is_none()) {
+                    Some(slot) => {
+                        *slot = ListenSlot {
+                            ip,
+                            task: Some(task.clone()),
+                        };
+                        Ok(())
+                    }
+                    None => l.push(
+                        ListenSlot {
+                            ip,
+                            task: Some(task.clone()),
+                        },
+                        GFP_KERNEL,
+                    ),
+                }
             };
             if registered.is_err() {
                 this.leave();
@@ -188,17 +215,16 @@ impl ServerCore {
         }
     }
 
+    /// Empties the slot of an ended listener; its last reference goes
+    /// (destroying the rdma_cm id) after the lock is dropped.
     fn forget(&self, ip: Ipv4Addr) {
-        let mut l = self.listeners.lock();
-        let mut kept = KVec::with_capacity(l.len(), GFP_ATOMIC).unwrap_or_default();
-        let mut all = KVec::new();
-        ::core::mem::swap(&mut *l, &mut all);
-        for (a, t) in all {
-            if a != ip {
-                let _ = kept.push((a, t), GFP_ATOMIC);
-            }
-        }
-        *l = kept;
+        let ended = {
+            let mut l = self.listeners.lock();
+            l.iter_mut()
+                .find(|s| s.ip == ip && s.task.is_some())
+                .and_then(|s| s.task.take())
+        };
+        drop(ended);
     }
 }
 
@@ -316,9 +342,11 @@ impl Server {
     pub fn stop(mut self) {
         drop(self.watch.take());
         self.core.running.lock().stopping = true;
-        for (_, task) in self.core.listeners.lock().iter() {
+        let listeners = self.core.listeners.lock();
+        for task in listeners.iter().filter_map(|s| s.task.as_ref()) {
             task.listener.cancel();
         }
+        drop(listeners);
         let mut r = self.core.running.lock();
         while r.count > 0 {
             self.core.idle.wait(&mut r);
