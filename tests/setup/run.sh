@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Set-up's own tests: install-deps never removes a user's package. Needs no
+# network: apt's dry run reads the local package lists. Prints
+# "setup: N passed, N failed".
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+passed=0 failed=0
+result() { # NAME OK DETAIL
+	if [ "$2" = ok ]; then
+		passed=$((passed + 1))
+		echo "setup: ok   $1: $3"
+	else
+		failed=$((failed + 1))
+		echo "setup: FAIL $1: $3"
+	fi
+}
+
+# shellcheck source=../../scripts/install-deps.sh
+SMBDRS_DEPS_FUNCTIONS_ONLY=1 . "$repo/scripts/install-deps.sh"
+set +e
+
+# Debian's samba conflicts with ksmbd-tools, which set-up installs: asking
+# for samba here must name ksmbd-tools as a removal (the dry run in the
+# other direction is what install-deps does before installing).
+if dpkg-query -W -f='${Status}' ksmbd-tools 2>/dev/null | grep -q 'install ok installed' &&
+	apt-cache show samba >/dev/null 2>&1; then
+	got=$(apt_removals samba)
+	if [[ " $got " == *" ksmbd-tools "* ]]; then
+		result conflict-detected ok "installing samba would remove: $got"
+	else
+		result conflict-detected fail "apt_removals samba gave '$got', expected ksmbd-tools"
+	fi
+else
+	result conflict-detected ok "skipped: ksmbd-tools not installed or samba unknown to apt"
+fi
+
+# Nothing is removed for what set-up installs on this machine.
+got=$(apt_removals ksmbd-tools cifs-utils rdma-core fio)
+if [ -z "$got" ]; then
+	result no-removal ok "our packages remove nothing here"
+else
+	result no-removal fail "our packages would remove: $got"
+fi
+
+# A second run changes nothing: every package present.
+out=$("$repo/scripts/install-deps.sh" 2>&1)
+if echo "$out" | grep -q 'all Debian packages present'; then
+	result idempotent ok "$(echo "$out" | head -n 1)"
+else
+	result idempotent fail "$out"
+fi
+
+echo "setup: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
