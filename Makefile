@@ -8,6 +8,9 @@
 #   make soak     long runs kept out of make test: every interop cell with
 #                 its long checks over rxe and siw, 50 mount cycles, first
 #                 light and perftest (about 45 minutes)
+#   make bench    the non-debug bench kernel: every client x server pair,
+#                 TCP and the raw devices in interleaved rounds; table, JSON,
+#                 plots (scripts/bench.sh, Documentation/benchmarks.md)
 #   make mutants  cargo-mutants over the engine crate; prints its summary and
 #                 the mutation score, fails below 95 % (25 min on 2 cores;
 #                 MUTANTS_ARGS="-f src/wire/*.rs" scopes a run)
@@ -20,7 +23,7 @@ FLAVOR ?= debug
 SCENARIOS ?= module interop-c-c-rxe
 export SMBDRS_CACHE
 
-.PHONY: demo test soak deps kernel kernel-bench initramfs vm engine-test \
+.PHONY: demo test soak bench deps kernel kernel-bench initramfs vm engine-test \
 	mutants harness-test check clean-cache
 
 demo: deps
@@ -31,6 +34,9 @@ test: deps
 
 soak: deps
 	@scripts/soak.sh
+
+bench: deps
+	@scripts/bench.sh
 
 deps:
 	@scripts/install-deps.sh

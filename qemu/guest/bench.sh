@@ -1,0 +1,188 @@
+# The benchmark behind `make bench`: in one boot, every SMB Direct client x
+# server pair (c-c, rs-c, c-rs, rs-rs: client first) over rxe and over siw,
+# SMB over TCP on the same veth (C client, C server), and the raw device
+# (qperf), in interleaved rounds whose order rotates. Sourced after lib.sh
+# and interop.sh.
+#
+# Each measurement is one JSON line on the results port:
+#   {"event":"bench","round":R,"device":D,"row":ROW,"job":JOB,"MBps":X,
+#    "iops":X,"lat_p50_us":X,"lat_p99_us":X,"cpu_s":X,"bytes":N}
+# tools/bench-report.py turns them into the table, JSON and plots. CPU is
+# the guest's system + irq + softirq time over the job (/proc/stat), both
+# ends together, as client and server share the guest.
+
+BENCH_ROWS="c-c rs-c c-rs rs-rs tcp"
+
+# bench_emit ROUND DEV ROW JOB MBPS IOPS P50 P99 CPU BYTES
+bench_emit() {
+	emit "{\"event\":\"bench\",\"round\":$1,\"device\":\"$2\",\"row\":\"$3\",\"job\":\"$4\",\"MBps\":${5:-null},\"iops\":${6:-null},\"lat_p50_us\":${7:-null},\"lat_p99_us\":${8:-null},\"cpu_s\":${9:-null},\"bytes\":${10:-0}}"
+	say "bench r$1 $2 $3 $4: ${5:-?} MB/s ${6:-?} IOPS p50 ${7:-?} us p99 ${8:-?} us cpu ${9:-?} s"
+}
+
+# cpu_ticks: system + irq + softirq ticks of all CPUs (USER_HZ).
+cpu_ticks() { awk '$1 == "cpu" { print $4 + $7 + $8; exit }' /proc/stat; }
+
+# rotate N WORDS...: the words, starting at the (N mod count)-th.
+rotate() {
+	local n=$1 i=0 count out= w
+	shift
+	count=$#
+	n=$((n % count))
+	for w in "$@"; do
+		[ $i -ge $n ] && out="$out $w"
+		i=$((i + 1))
+	done
+	i=0
+	for w in "$@"; do
+		[ $i -lt $n ] && out="$out $w"
+		i=$((i + 1))
+	done
+	echo $out
+}
+
+# bench_fio ROUND DEV ROW JOB RW BS QD: one timed fio job on $MNT/bench.bin
+# (no verification in it), its figures emitted. Sequential jobs move
+# smbdrs.bench_mib MiB; random ones run smbdrs.bench_secs seconds.
+bench_fio() {
+	local round=$1 dev=$2 row=$3 job=$4 rw=$5 bs=$6 qd=$7 size amount out c0 c1 line
+	size=${BENCH_MIB}M
+	case $rw in
+	rand*) amount="--size=$size --time_based --runtime=$BENCH_SECS" ;;
+	*) amount="--size=$size" ;;
+	esac
+	c0=$(cpu_ticks)
+	out=$($FIO --name="$job" --filename=$MNT/bench.bin --rw="$rw" --bs="$bs" $amount \
+		--direct=1 --invalidate=0 --ioengine=libaio --iodepth="$qd" --numjobs=1 \
+		--thread --output-format=terse --terse-version=3 2>&1)
+	local rc=$?
+	c1=$(cpu_ticks)
+	if [ $rc -ne 0 ]; then
+		check "bench_${dev}_${row}_${job}" 1 "$(echo "$out" | tail -n 5)"
+		return 1
+	fi
+	# terse v3: reads from field 6 (KiB, KiB/s, IOPS, ..., clat
+	# percentiles "P%=usec" from 18), writes from field 47 (from 59).
+	line=$(echo "$out" | awk -F';' -v rw="$rw" -v cpu=$((c1 - c0)) '$1 == "3" {
+		w = (rw ~ /write/); b = w ? 47 : 6; p = w ? 59 : 18
+		p50 = "null"; p99 = "null"
+		for (i = p; i < p + 20; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "50.000000%") p50 = kv[2]
+			if (kv[1] == "99.000000%") p99 = kv[2]
+		}
+		printf "%.2f %.0f %s %s %.2f %.0f", $(b + 1) * 1024 / 1e6, $(b + 2), p50, p99, cpu / 100, $b * 1024
+	}')
+	# shellcheck disable=SC2086
+	bench_emit "$round" "$dev" "$row" "$job" $line
+}
+
+# bench_row ROUND DEV ROW: mount for ROW (the server already running with
+# the right implementation), the timed jobs, then a verified pass apart.
+bench_row() {
+	local round=$1 dev=$2 row=$3 opts out sum back
+	case $row in
+	tcp) opts="" ;;
+	c-*) opts=",rdma,rdma_impl=c" ;;
+	rs-*) opts=",rdma,rdma_impl=rust" ;;
+	esac
+	out=$(cifs_mount "$opts" 2>&1) || {
+		check "bench_${dev}_${row}_mount" 1 "$out"
+		return 1
+	}
+	bench_fio "$round" "$dev" "$row" seq-write-qd1 write 1M 1
+	bench_fio "$round" "$dev" "$row" seq-write-qd8 write 1M 8
+	bench_fio "$round" "$dev" "$row" seq-read-qd1 read 1M 1
+	bench_fio "$round" "$dev" "$row" seq-read-qd8 read 1M 8
+	bench_fio "$round" "$dev" "$row" rand-read-4k-qd1 randread 4k 1
+	bench_fio "$round" "$dev" "$row" rand-write-4k-qd1 randwrite 4k 1
+	bench_fio "$round" "$dev" "$row" rand-read-4k-qd16 randread 4k 16
+	bench_fio "$round" "$dev" "$row" rand-write-4k-qd16 randwrite 4k 16
+	rm -f $MNT/bench.bin
+	# Correctness apart from the timing: written with sha256 headers,
+	# read back and verified, through the same mount.
+	out=$(fio_run "bench_verify" write $MNT/verify.bin "${BENCH_VERIFY_MIB}M" 2>&1)
+	check "bench_${dev}_${row}_r${round}_verified" $? "$(echo "$out" | tail -n 3)"
+	rm -f $MNT/verify.bin
+	umount $MNT
+}
+
+# bench_server IMPL: ksmbd (re)started with SMB Direct transport IMPL.
+bench_server() {
+	[ "$BENCH_SERVER" = "$1" ] && return 0
+	[ -n "$BENCH_SERVER" ] && ksmbd_stop
+	KSMBD_RDMA_IMPL=$1 ksmbd_start || return 1
+	BENCH_SERVER=$1
+}
+
+# bench_raw ROUND DEV: qperf's RDMA bandwidth and latency on DEV and its
+# TCP bandwidth and latency on the same veth.
+bench_raw() {
+	local round=$1 dev=$2 t out v lat qpid
+	/usr/bin/qperf >/tmp/qperf.server 2>&1 &
+	qpid=$!
+	sleep 1
+	for t in rc_rdma_write_bw rc_rdma_read_bw rc_rdma_write_lat tcp_bw tcp_lat; do
+		case $t in
+		*_lat)
+			out=$(/usr/bin/qperf -cm1 -t "$BENCH_SECS" $SERVER_IP $t 2>&1)
+			# "latency  =  25.1 us" (or ms)
+			lat=$(echo "$out" | awk '$1 == "latency" { v = $3; if ($4 ~ /^ms/) v *= 1000
+				else if ($4 ~ /^ns/) v /= 1000; printf "%.1f", v }')
+			bench_emit "$round" "$dev" raw "$t" "" "" "${lat:-}" "" "" 0
+			;;
+		*)
+			out=$(/usr/bin/qperf -cm1 -m 1M -t "$BENCH_SECS" $SERVER_IP $t 2>&1)
+			# "bw  =  39.5 MB/sec" (or KB, GB)
+			v=$(echo "$out" | awk '$1 == "bw" { v = $3; u = $4
+				if (u ~ /^GB/) v *= 1000; else if (u ~ /^KB/) v /= 1000
+				printf "%.1f", v }')
+			bench_emit "$round" "$dev" raw "$t" "${v:-}" "" "" "" "" 0
+			;;
+		esac
+		[ -n "$v$lat" ]
+		check "bench_${dev}_raw_${t}_r${round}" $? "$(echo "$out" | tail -n 3)"
+		v= lat=
+	done
+	kill $qpid 2>/dev/null
+}
+
+# bench_run ROUNDS DEVICES...: the interleaved rounds. Setup once: crypto,
+# veth, cifs, smbdirect_rs. Sizes from BENCH_MIB, BENCH_SECS,
+# BENCH_VERIFY_MIB, else smbdrs.bench_mib, bench_secs, bench_verify_mib.
+bench_run() {
+	local rounds=$1 r dev row
+	shift
+	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 256)}
+	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
+	BENCH_VERIFY_MIB=${BENCH_VERIFY_MIB:-$(param bench_verify_mib 32)}
+	load_crypto
+	net_setup || require "veth setup" 1
+	load cifs || exit 1
+	load smbdirect_rs || exit 1
+	note bench_sizes "seq $BENCH_MIB MiB, random $BENCH_SECS s, verify $BENCH_VERIFY_MIB MiB, $rounds rounds"
+	for r in $(seq 1 "$rounds"); do
+		for dev in $(rotate "$r" "$@"); do
+			rdma_link "$dev" "${dev}0" || continue
+			BENCH_SERVER=
+			bench_raw "$r" "$dev"
+			for row in $(rotate "$r" $BENCH_ROWS); do
+				case $row in
+				*-rs) bench_server rust ;;
+				*) bench_server c ;;
+				esac || continue
+				bench_row "$r" "$dev" "$row"
+			done
+			ksmbd_stop
+			device_quiet "${dev}0" "bench_${dev}_r${r}_" && $RDMA link delete "${dev}0"
+		done
+	done
+	unload_within 15 bench_unload smbdirect_rs
+}
+
+# bench_tiny DEV: make test's run of the bench scripts, so that they cannot
+# rot: one round on DEV, every row and job, tiny sizes (the debug kernel's
+# figures mean nothing).
+bench_tiny() {
+	BENCH_MIB=2 BENCH_SECS=1 BENCH_VERIFY_MIB=2
+	bench_run 1 "$1"
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make bench: the non-debug bench kernel, one boot, every SMB Direct client
+# x server pair over rxe and siw beside SMB over TCP and the raw devices, in
+# interleaved rounds; then the table, results/bench-*/bench.json and PNG
+# plots (tools/bench-report.py). See Documentation/benchmarks.md.
+#
+#   BENCH_ROUNDS=3 BENCH_MIB=256 BENCH_SECS=5 BENCH_DEVICES=rxe,siw make bench
+#   BENCH_FLAVOR=debug BENCH_MIB=4 BENCH_SECS=1 BENCH_ROUNDS=1 scripts/bench.sh
+#       (the scripts alone, tiny, on the debug kernel)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+. scripts/lib.sh
+
+flavor=${BENCH_FLAVOR:-bench}
+out=${BENCH_OUT:-$repo/results/bench-$(date +%Y%m%d-%H%M%S)}
+scripts/kernel.sh all "$flavor"
+qemu/mkinitramfs.sh "$flavor"
+rc=0
+qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs \
+	--set "bench_rounds=${BENCH_ROUNDS:-3}" --set "bench_mib=${BENCH_MIB:-256}" \
+	--set "bench_secs=${BENCH_SECS:-5}" --set "bench_verify_mib=${BENCH_VERIFY_MIB:-32}" \
+	--set "bench_devices=${BENCH_DEVICES:-rxe,siw}" ${BENCH_CPU:+--cpu "$BENCH_CPU"} \
+	--scenario bench || rc=$?
+# Debian's python3 has matplotlib (python3-matplotlib) for the plots.
+py=/usr/bin/python3
+[ -x $py ] || py=python3
+$py tools/bench-report.py "$out" --plots "$out/plots" --json "$out/bench.json" || rc=1
+echo "bench: results in $out (bench.json, plots/)"
+exit "$rc"
