@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The long runs kept out of `make test`: every interop cell with its long
-# checks over both devices (make test runs them over rxe only) and the full
-# count of mount cycles (50; make test runs 5), and the first-light and raw
-# perftest scenarios the interop cells superseded in make test. Ends with
-# run.py's "N passed, N failed" line.
+# The long runs kept out of `make test`, each scenario in its own boot:
+# the shared connection's stream with every allocation-failure walk over
+# both devices (make test walks over rxe only), the C/C cells with their
+# TCP comparison, every interop cell with its long checks over both devices
+# (make test runs them over rxe only) and the full count of mount cycles
+# (50; make test runs 5), and the first-light and raw perftest scenarios.
+# Ends with run.py's "N passed, N failed" line.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,8 @@ out=${SMBDRS_SOAK_OUT:-$repo/results/soak-$(date +%Y%m%d-%H%M%S)}
 scripts/kernel.sh all debug
 qemu/mkinitramfs.sh debug
 exec qemu/run.py --flavor debug --out "$out" --set "cycles=$cycles" --set full=1 \
+	--scenario conn-stream-rxe --scenario conn-stream-siw \
+	--scenario interop-c-c-rxe --scenario interop-c-c-siw \
 	--scenario interop-rs-c-rxe --scenario interop-rs-c-siw \
 	--scenario interop-c-rs-rxe --scenario interop-c-rs-siw \
 	--scenario firstlight-client --scenario firstlight-server --scenario perftest-rxe

@@ -42,16 +42,17 @@ run_step() {
 }
 
 run_step style scripts/check-style.sh
+run_step setup tests/setup/run.sh
 run_step engine scripts/engine-tests.sh
 if run_step kernel scripts/kernel-test.sh debug; then
 	run_step initramfs qemu/mkinitramfs.sh debug &&
 		run_step vm qemu/run.py --flavor debug --out "$logdir/vm" \
-			--set fio_mib=32 --set sha_mib=16 \
-			--scenario module --scenario ib-selftest --scenario ib-hardening \
-			--scenario conn-stream-rxe --scenario conn-stream-siw \
-			--scenario interop-c-c-rxe --scenario interop-c-c-siw \
-			--scenario interop-rs-c-rxe --scenario interop-rs-c-siw \
-			--scenario interop-c-rs-rxe --scenario interop-c-rs-siw
+			--set fio_mib=16 --set sha_mib=8 \
+			--scenario suite-basics --scenario suite-rxe --scenario suite-siw
+	# make bench's report over suite-siw's tiny bench part: every row and
+	# job measured, the table and plots made.
+	run_step bench-report /usr/bin/python3 tools/bench-report.py "$logdir/vm/suite-siw" \
+		--require-all --json "$logdir/bench-tiny.json" --plots "$logdir/bench-tiny-plots"
 	run_step harness tests/harness/run.sh
 fi
 

@@ -13,6 +13,9 @@
 #   # smbdrs-expect: timeout       status timeout, found within the timeout
 #   # smbdrs-expect: upstream-fail a report in upstream-only code: shown,
 #                                  counted apart, not a failure
+#   # smbdrs-expect: parts:A=pass,B=fail,...
+#                                  a suite failing, with these verdicts of
+#                                  its parts (part in qemu/guest/lib.sh)
 # A self-test passes when run.py detected the failure. Prints
 # "harness: N passed, N failed"; exits non-zero if any self-test failed.
 set -uo pipefail
@@ -58,17 +61,18 @@ else
 	result default-list fail "default list holds deliberate failures: $leaked"
 fi
 
-# run_py NAME ARGS...: one run.py invocation; its exit code and last line
-# are checked, then each scenario's verdict in summary.json.
+# run_py NAME PASSED ARGS...: one run.py invocation; it must exit non-zero
+# with the last line "vm: PASSED passed, N failed" (N > 0; PASSED counts
+# the self-tests' passing parts). Then each verdict is checked (verdicts).
 run_py() {
-	local name=$1 rc last
-	shift
+	local name=$1 want=$2 rc last
+	shift 2
 	log "run.py $*"
 	"$repo/qemu/run.py" --flavor "$flavor" --no-initramfs --out "$out/$name" "$@" \
 		>"$out/$name.log" 2>&1
 	rc=$?
 	last=$(tail -n 1 "$out/$name.log")
-	if [ $rc -ne 0 ] && [[ $last =~ ^vm:\ 0\ passed,\ [1-9][0-9]*\ failed$ ]]; then
+	if [ $rc -ne 0 ] && [[ $last =~ ^vm:\ $want\ passed,\ [1-9][0-9]*\ failed$ ]]; then
 		result "$name-exit" ok "run.py exited $rc, last line '$last'"
 	else
 		result "$name-exit" fail "run.py exited $rc, last line '$last' (see $out/$name.log)"
@@ -99,6 +103,11 @@ for r in s["scenarios"]:
             and x["excerpt"] for x in reasons)
     elif kind == "upstream-fail":
         good = r["status"] == "upstream-fail" and bool(r["upstream_reports"]) and not reasons
+    elif kind == "parts":
+        want = dict(x.split("=") for x in what.split(","))
+        got_parts = {p["name"]: p["status"] for p in r.get("parts", [])}
+        good = r["status"] == "fail" and got_parts == want
+        reasons = [dict(kind="part %s" % n, message=st) for n, st in got_parts.items()] + reasons
     elif kind == "timeout":
         good = r["status"] == "timeout" and any(x["kind"] == "timeout" for x in reasons)
     else:
@@ -112,11 +121,11 @@ EOF
 	)
 }
 
-run_py failures --scenario selftest-assert --scenario selftest-checksum \
+run_py failures 2 --scenario selftest-assert --scenario selftest-checksum \
 	--scenario selftest-lkdtm-warn --scenario selftest-lkdtm-bug \
 	--scenario selftest-fault-window --scenario selftest-hung-task \
 	--scenario selftest-kmemleak --scenario selftest-upstream-warn \
-	--scenario selftest-upstream-ours
+	--scenario selftest-upstream-ours --scenario selftest-parts
 verdicts failures
 if grep -qx 'vm: 1 upstream-failed (upstream code only, not counted as failures): selftest-upstream-warn' \
 	"$out/failures.log"; then
@@ -126,7 +135,7 @@ else
 fi
 
 t0=$SECONDS
-run_py hang --scenario selftest-hang --timeout 30
+run_py hang 0 --scenario selftest-hang --timeout 30
 verdicts hang
 took=$((SECONDS - t0))
 if [ $took -lt 90 ]; then

@@ -8,4 +8,4 @@
 # seen by the other, module unload, and qperf's raw bandwidth of the same
 # device for scale.
 . /smbdrs/lib.sh
-conn_stream siw
+conn_stream siw walks perftest

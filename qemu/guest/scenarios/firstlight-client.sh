@@ -16,9 +16,9 @@ load rdma_cm || exit 1
 
 out=$($MODPROBE smbdirect_rs selftest=client selftest_addr=$SERVER_IP 2>&1)
 require "load_with_selftest" $? "$out"
-dmesg | grep 'smbdirect_rs: selftest client' >&2
+klog | grep 'smbdirect_rs: selftest client' >&2
 for sizes in default small; do
-	line=$(dmesg | grep "smbdirect_rs: selftest client: .* sizes=$sizes" | tail -n 1)
+	line=$(klog | grep "smbdirect_rs: selftest client: .* sizes=$sizes" | tail -n 1)
 	echo "$line" | grep -q 'PASS'
 	check "client_${sizes}_pass" $? "$line"
 	echo "$line" | grep -q 'dialect=0x0311'
@@ -29,7 +29,7 @@ for sizes in default small; do
 		[ -n "$v" ] && metric "${sizes}_$k" "$v"
 	done
 done
-small=$(dmesg | grep 'selftest client: PASS sizes=small' | tail -n 1)
+small=$(klog | grep 'selftest client: PASS sizes=small' | tail -n 1)
 v=$(echo "$small" | sed -n 's/.* fragments_sent=\([0-9]*\).*/\1/p')
 [ "${v:-0}" -ge 3 ]
 check "small_request_fragmented" $? "fragments_sent=$v"

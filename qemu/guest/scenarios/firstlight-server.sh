@@ -16,11 +16,11 @@ load cifs || exit 1
 $MODPROBE smbdirect_rs selftest=server selftest_addr=$SERVER_IP >/tmp/modprobe.out 2>&1 &
 mp=$!
 for i in $(seq 1 30); do
-	dmesg | grep -q 'selftest server: listening' && break
+	klog | grep -q 'selftest server: listening' && break
 	sleep 1
 done
-dmesg | grep -q 'selftest server: listening'
-require "listener_up" $? "$(dmesg | grep 'selftest server' | tail -n 3)"
+klog | grep -q 'selftest server: listening'
+require "listener_up" $? "$(klog | grep 'selftest server' | tail -n 3)"
 
 t0=$(now)
 out=$(cifs_mount ",rdma,rdma_impl=c" 2>&1)
@@ -33,7 +33,7 @@ grep -q " $MNT " /proc/mounts && umount $MNT
 wait $mp
 check "modprobe_returned" $? "$(cat /tmp/modprobe.out)"
 
-line=$(dmesg | grep 'smbdirect_rs: selftest server: ' | grep -v listening | tail -n 1)
+line=$(klog | grep 'smbdirect_rs: selftest server: ' | grep -v listening | tail -n 1)
 echo "$line"
 echo "$line" | grep -q 'PASS'
 check "server_pass" $? "$line"
@@ -44,7 +44,7 @@ for k in max_send_size max_receive_size max_fragmented_send_size max_read_write_
 done
 echo "$line" | grep -q 'first=.*0x0311\|0x0311'
 check "cifs_offers_311" $? "$line"
-note cifs_dmesg "$(dmesg | grep -iE 'cifs|smbd|rdma' | tail -n 12)"
+note cifs_dmesg "$(klog | grep -iE 'cifs|smbd|rdma' | tail -n 12)"
 
 out=$($RMMOD smbdirect_rs 2>&1)
 check "unload" $? "$out"

@@ -29,7 +29,7 @@ RUN=/sys/module/smbdirect_rs/parameters/run
 # result line.
 run_selftest() {
 	echo "$1" >$RUN
-	dmesg | grep "smbdirect_rs: selftest $1:" | tail -n 1
+	klog | grep "smbdirect_rs: selftest $1:" | tail -n 1
 }
 
 line=$(run_selftest misuse)

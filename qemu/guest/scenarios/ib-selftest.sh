@@ -17,7 +17,7 @@ rc=$?
 t1=$(now)
 require "load_with_selftest" $rc "$out"
 metric selftest_s "$(elapsed "$t0" "$t1")" s
-line=$(dmesg | grep 'smbdirect_rs: selftest rdma:' | tail -n 1)
+line=$(klog | grep 'smbdirect_rs: selftest rdma:' | tail -n 1)
 echo "$line"
 echo "$line" | grep -q ': PASS '
 check "selftest_rdma_pass" $? "$line"

@@ -22,7 +22,7 @@ QPERF_OPTS="-cm1 -m 1M -t 5"
 [ "$(param qperf_poll 0)" = 1 ] && QPERF_OPTS="$QPERF_OPTS -cp1"
 
 mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | sed 's/.*: //')
-note cpu_mhz "${mhz:-none}; $(dmesg | grep -iE 'tsc|clocksource' | tail -n 6)"
+note cpu_mhz "${mhz:-none}; $(klog | grep -iE 'tsc|clocksource' | tail -n 6)"
 metric cpu_mhz "${mhz:-0}" MHz
 awk -v m="${mhz:-0}" 'BEGIN { exit !(m > 0) }'
 check cpu_mhz_nonzero $? "cpu MHz: ${mhz:-none}"

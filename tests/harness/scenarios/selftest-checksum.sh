@@ -1,3 +1,4 @@
+# smbdrs-kmemleak: no
 # smbdrs-kind: ours
 # smbdrs-timeout: 600
 # smbdrs-expect: check:tcp_sha256_readback

@@ -1,3 +1,4 @@
+# smbdrs-kmemleak: no
 # smbdrs-kind: ours
 # smbdrs-timeout: 300
 # smbdrs-expect: report:warning

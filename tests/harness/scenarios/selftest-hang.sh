@@ -1,3 +1,4 @@
+# smbdrs-kmemleak: no
 # smbdrs-kind: ours
 # smbdrs-timeout: 30
 # smbdrs-expect: timeout

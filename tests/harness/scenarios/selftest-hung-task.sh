@@ -1,3 +1,4 @@
+# smbdrs-kmemleak: no
 # smbdrs-kind: ours
 # smbdrs-timeout: 400
 # smbdrs-expect: report:hung-task
