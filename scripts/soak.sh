@@ -21,4 +21,5 @@ exec qemu/run.py --flavor debug --out "$out" --set "cycles=$cycles" --set full=1
 	--scenario interop-c-c-rxe --scenario interop-c-c-siw \
 	--scenario interop-rs-c-rxe --scenario interop-rs-c-siw \
 	--scenario interop-c-rs-rxe --scenario interop-c-rs-siw \
+	--scenario interop-rs-rs-rxe --scenario interop-rs-rs-siw \
 	--scenario firstlight-client --scenario firstlight-server --scenario perftest-rxe
