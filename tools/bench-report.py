@@ -25,19 +25,19 @@ ROW_NAMES = {
     "c-rs": "SMB Direct, C client, Rust server",
     "rs-rs": "SMB Direct, Rust client, Rust server",
     "tcp": "SMB over TCP, C client, C server",
-    "raw": "raw device and TCP (qperf)",
+    "raw": "raw device (perftest) and TCP (qperf)",
 }
 SEQ_JOBS = ["seq-write-qd1", "seq-write-qd8", "seq-read-qd1", "seq-read-qd8"]
 RAND_JOBS = ["rand-read-4k-qd1", "rand-write-4k-qd1", "rand-read-4k-qd16",
              "rand-write-4k-qd16"]
-RAW_JOBS = ["rc_rdma_write_bw", "rc_rdma_read_bw", "rc_rdma_write_lat", "tcp_bw", "tcp_lat"]
+RAW_JOBS = ["ib_write_bw", "ib_read_bw", "ib_write_lat", "tcp_bw", "tcp_lat"]
 # The figure that matters for each job, and its unit.
 MAIN = {j: ("MBps", "MB/s") for j in SEQ_JOBS}
 MAIN.update({"rand-read-4k-qd1": ("lat_p50_us", "us p50"),
              "rand-write-4k-qd1": ("lat_p50_us", "us p50"),
              "rand-read-4k-qd16": ("iops", "IOPS"), "rand-write-4k-qd16": ("iops", "IOPS"),
-             "rc_rdma_write_bw": ("MBps", "MB/s"), "rc_rdma_read_bw": ("MBps", "MB/s"),
-             "tcp_bw": ("MBps", "MB/s"), "rc_rdma_write_lat": ("lat_p50_us", "us"),
+             "ib_write_bw": ("MBps", "MB/s"), "ib_read_bw": ("MBps", "MB/s"),
+             "tcp_bw": ("MBps", "MB/s"), "ib_write_lat": ("lat_p50_us", "us typical"),
              "tcp_lat": ("lat_p50_us", "us")})
 
 
@@ -124,7 +124,9 @@ def ratios(summary):
                 x, y = median(summary, dev, a, job, fig), median(summary, dev, b, job, fig)
                 if x and y:
                     out.append((label, dev, job, (y / x) if lower else (x / y)))
-        for job, raw in (("seq-write-qd8", "rc_rdma_write_bw"), ("seq-read-qd8", "rc_rdma_read_bw")):
+        # An SMB write is the server's RDMA read of the client's buffer, an
+        # SMB read its RDMA write.
+        for job, raw in (("seq-write-qd8", "ib_read_bw"), ("seq-read-qd8", "ib_write_bw")):
             r = median(summary, dev, "raw", raw, "MBps")
             for row in ("c-c", "rs-rs"):
                 x = median(summary, dev, row, job, "MBps")
