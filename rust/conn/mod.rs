@@ -165,6 +165,22 @@ pub struct Connection {
     rdma_depths: (u8, u8),
 }
 
+/// A new engine, in the heap. The engine is over 3 KiB: built in
+/// `establish`'s frame, with the copies moving it takes, it overflowed the
+/// 16 KiB stack of a mount on a kernel without KASAN (which doubles the
+/// stack). Its own frame here is gone before `establish` goes deeper.
+#[inline(never)]
+fn boxed_engine(role: Role, config: Config) -> Result<KBox<Engine>> {
+    let slot = KBox::new_uninit(GFP_KERNEL)?;
+    match Engine::new(role, config, Instant::from_millis(0)) {
+        Ok(engine) => Ok(KBox::write(slot, engine)),
+        Err(e) => {
+            pr_err!("smbdirect-rs: configuration refused: {:?}\n", e);
+            Err(EINVAL)
+        }
+    }
+}
+
 /// The SMB Direct port of a device: 5445 on iWARP, 445 on InfiniBand and
 /// RoCE ([MS-SMB2] 2.1); mixing them up is an upstream interoperability bug.
 fn smbd_port(iwarp: bool) -> u16 {
@@ -281,10 +297,7 @@ impl Connection {
             pr_err!("smbdirect-rs: the device offers one send SGE; two are needed\n");
             return Err(EINVAL);
         }
-        let engine = Engine::new(role, config, Instant::from_millis(0)).map_err(|e| {
-            pr_err!("smbdirect-rs: configuration refused: {:?}\n", e);
-            EINVAL
-        })?;
+        let engine = boxed_engine(role, config)?;
         let send_wr = u32::from(config.send_queue_depth);
         let recv_wr = u32::from(config.receive_credit_max);
         let rdma_ctxs = u32::from(config.rdma_credit_max);

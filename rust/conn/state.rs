@@ -253,7 +253,9 @@ pub struct ConnCounters {
 
 /// Everything behind the state lock.
 pub(super) struct State {
-    pub(super) engine: Engine,
+    /// Boxed: the engine is over 3 KiB, and a connection is set up on the
+    /// caller's stack (a mount's, 16 KiB without KASAN).
+    pub(super) engine: KBox<Engine>,
     pub(super) phase: Phase,
     pub(super) params: Option<NegotiatedParams>,
     /// Whether rdma_cm established the connection: sends wait until then.
@@ -287,7 +289,7 @@ pub(super) struct State {
 
 impl State {
     pub(super) fn new(
-        engine: Engine,
+        engine: KBox<Engine>,
         slots: usize,
         recvs: usize,
         headers: usize,
