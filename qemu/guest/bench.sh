@@ -119,13 +119,13 @@ bench_server() {
 # 99th percentile) on DEV, and qperf's TCP bandwidth and latency on the same
 # veth. (qperf's RDMA tests cannot create their queue pair on siw: EINVAL.)
 bench_raw() {
-	local round=$1 dev=${2}0 t out v p50 p99 qpid n
+	local round=$1 type=$2 dev=${2}0 t out v p50 p99 qpid n
 	n=$((BENCH_SECS * 40))
 	for t in ib_write_bw ib_read_bw; do
 		v=$(perftest_bw $t "$dev" 1048576 "$n")
-		bench_emit "$round" "$2" raw "$t" "${v:-}" "" "" "" "" 0
+		bench_emit "$round" "$type" raw "$t" "${v:-}" "" "" "" "" 0
 		[ -n "$v" ]
-		check "bench_${2}_raw_${t}_r${round}" $? "$t: ${v:-no result} MB/s"
+		check "bench_${type}_raw_${t}_r${round}" $? "$t: ${v:-no result} MB/s"
 	done
 	/usr/bin/ib_write_lat -d "$dev" -R -F -s 64 -n $((n * 25)) >/tmp/ib_write_lat.server 2>&1 &
 	local spid=$!
@@ -135,9 +135,9 @@ bench_raw() {
 	# #bytes #iterations t_min t_max t_typical t_avg t_stdev 99% 99.9%
 	set -- $(echo "$out" | awk '$1 == 64 && NF >= 8 { print $5, $8 }' | tail -n 1)
 	p50=${1:-} p99=${2:-}
-	bench_emit "$round" "${dev%0}" raw ib_write_lat "" "" "$p50" "$p99" "" 0
+	bench_emit "$round" "$type" raw ib_write_lat "" "" "$p50" "$p99" "" 0
 	[ -n "$p50" ]
-	check "bench_${dev%0}_raw_ib_write_lat_r${round}" $? "$(echo "$out" | tail -n 3)"
+	check "bench_${type}_raw_ib_write_lat_r${round}" $? "$(echo "$out" | tail -n 3)"
 	/usr/bin/qperf >/tmp/qperf.server 2>&1 &
 	qpid=$!
 	sleep 1
@@ -146,16 +146,16 @@ bench_raw() {
 	v=$(echo "$out" | awk '$1 == "bw" { v = $3; u = $4
 		if (u ~ /^GB/) v *= 1000; else if (u ~ /^KB/) v /= 1000
 		printf "%.1f", v }')
-	bench_emit "$round" "${dev%0}" raw tcp_bw "${v:-}" "" "" "" "" 0
+	bench_emit "$round" "$type" raw tcp_bw "${v:-}" "" "" "" "" 0
 	[ -n "$v" ]
-	check "bench_${dev%0}_raw_tcp_bw_r${round}" $? "$(echo "$out" | tail -n 3)"
+	check "bench_${type}_raw_tcp_bw_r${round}" $? "$(echo "$out" | tail -n 3)"
 	out=$(/usr/bin/qperf -t "$BENCH_SECS" $SERVER_IP tcp_lat 2>&1)
 	# "latency  =  25.1 us" (or ms, ns)
 	p50=$(echo "$out" | awk '$1 == "latency" { v = $3; if ($4 ~ /^ms/) v *= 1000
 		else if ($4 ~ /^ns/) v /= 1000; printf "%.1f", v }')
-	bench_emit "$round" "${dev%0}" raw tcp_lat "" "" "${p50:-}" "" "" 0
+	bench_emit "$round" "$type" raw tcp_lat "" "" "${p50:-}" "" "" 0
 	[ -n "$p50" ]
-	check "bench_${dev%0}_raw_tcp_lat_r${round}" $? "$(echo "$out" | tail -n 3)"
+	check "bench_${type}_raw_tcp_lat_r${round}" $? "$(echo "$out" | tail -n 3)"
 	kill $qpid 2>/dev/null
 }
 
