@@ -301,7 +301,7 @@ rs_client_checks() {
 	grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
 	check "${tag}debugdata_rust" $? "$(grep -A2 SMBDirect /proc/fs/cifs/DebugData)"
 	after=$(rs_counter registrations)
-	note "${tag}debugdata_after" "$(sed -n '/SMBDirect implementation/,/Rust (decimal) registrations/p' /proc/fs/cifs/DebugData)"
+	note "${tag}debugdata_after" "$(sed -n '/SMBDirect implementation/,/Rust (decimal) mrs_in_use/p' /proc/fs/cifs/DebugData)"
 	[ "${after:-0}" -gt 0 ]
 	check "${tag}rdma_channel_used" $? "registrations: ${after:-none} (1 MiB I/O goes through the RDMA channel)"
 	for k in messages_sent messages_read remote_invalidations local_invalidations context_misses; do
@@ -345,7 +345,7 @@ $(klog | grep -iE 'cifs|smbd|rdma|ksmbd|smbdirect' | tail -n 15)"
 	grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
 	check "rs_debugdata_rust" $? "$(grep -A2 SMBDirect /proc/fs/cifs/DebugData)"
 	smbdirect_metrics "rs_"
-	note rs_debugdata "$(sed -n '/SMBDirect implementation/,/Rust (decimal) registrations/p' /proc/fs/cifs/DebugData)"
+	note rs_debugdata "$(sed -n '/SMBDirect implementation/,/Rust (decimal) mrs_in_use/p' /proc/fs/cifs/DebugData)"
 
 	out=$($RMMOD smbdirect_rs 2>&1)
 	rc=$?

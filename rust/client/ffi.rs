@@ -55,6 +55,7 @@ pub struct ClientInfoC {
     receives_posted: u32,
     unread_fragments: u32,
     free_headers: u32,
+    mrs_in_use: u32,
     messages_sent: u64,
     messages_read: u64,
     bytes_sent: u64,
@@ -65,6 +66,7 @@ pub struct ClientInfoC {
     remote_invalidations: u64,
     local_invalidations: u64,
     mr_recoveries: u64,
+    mr_waits: u64,
     context_misses: u64,
 }
 
@@ -78,7 +80,7 @@ pub struct BufferDescC {
 
 // The same sizes are asserted in client_ops.c against the header.
 const _: () = assert!(core::mem::size_of::<ClientConfigC>() == 28);
-const _: () = assert!(core::mem::size_of::<ClientInfoC>() == 168);
+const _: () = assert!(core::mem::size_of::<ClientInfoC>() == 176);
 const _: () = assert!(core::mem::size_of::<BufferDescC>() == 16);
 
 fn to_c(r: Result) -> c_int {
@@ -310,6 +312,8 @@ pub unsafe extern "C" fn smbdrs_client_info(conn: *mut c_void, out: *mut ClientI
         c.remote_invalidations = s.conn.remote_invalidations;
         c.local_invalidations = s.conn.local_invalidations;
         c.mr_recoveries = s.conn.mr_recoveries;
+        c.mr_waits = s.conn.mr_waits;
+        c.mrs_in_use = u32::try_from(s.conn.mrs_in_use).unwrap_or(u32::MAX);
         c.context_misses = s.context_misses;
     }
     // SAFETY: `out` is writable by the function's contract.

@@ -16,8 +16,13 @@
 //!   the order the engine produced them even with many senders. It is held
 //!   for one pass of [`ConnCore::pump`], never across a wait for credits or
 //!   completions. Lock order: `res`, then `state`.
-//! - Senders and readers sleep on `changed` with the state lock, with a
-//!   timeout.
+//! - Waiters sleep with the state lock, with a timeout, on one of three
+//!   queues by what they wait for: `readable` (delivered messages, the
+//!   negotiation, the end), `sendable` (message slots, queue room, sent
+//!   messages) and `ops` (operation slots and completions, memory regions,
+//!   RDMA credits). A completion wakes only the queue it concerns: under
+//!   load a receive does not wake every sender, nor a send the reader.
+//!   Anything that ends the connection wakes all three.
 //! - Teardown takes the resources out of `res` and drops them with no lock
 //!   held: the drain runs the completion handler, which takes both locks.
 
@@ -63,7 +68,11 @@ pub(super) struct ConnCore {
     #[pin]
     pub(super) state: SpinLock<State>,
     #[pin]
-    pub(super) changed: CondVar,
+    pub(super) readable: CondVar,
+    #[pin]
+    pub(super) sendable: CondVar,
+    #[pin]
+    pub(super) ops: CondVar,
     #[pin]
     pub(super) res: Mutex<Option<Resources>>,
     /// One reader at a time, and where it is in the message it reads.
@@ -98,7 +107,9 @@ impl ConnCore {
         Arc::pin_init(
             pin_init!(Self {
                 state <- new_spinlock!(state, "smbdrs_conn_state"),
-                changed <- new_condvar!("smbdrs_conn_changed"),
+                readable <- new_condvar!("smbdrs_conn_readable"),
+                sendable <- new_condvar!("smbdrs_conn_sendable"),
+                ops <- new_condvar!("smbdrs_conn_ops"),
                 res <- new_mutex!(None, "smbdrs_conn_res"),
                 reader <- new_mutex!(ReadCursor::default(), "smbdrs_conn_reader"),
                 teardown <- new_work!("smbdrs_conn_teardown"),
@@ -125,7 +136,7 @@ impl ConnCore {
             let now = this.now();
             st.engine.on_disconnected(now);
         }
-        this.changed.notify_all();
+        this.wake_all();
         Self::schedule_teardown(this);
     }
 
@@ -139,7 +150,7 @@ impl ConnCore {
     /// Acts on the engine's events: wakes senders and connect waiters,
     /// ends the connection on a disconnect.
     pub(super) fn handle_events(this: ArcBorrow<'_, Self>, st: &mut State) {
-        let mut woke = false;
+        let mut sent = false;
         while let Some(ev) = st.engine.poll_event() {
             match ev {
                 Event::Connected(p) => {
@@ -147,22 +158,30 @@ impl ConnCore {
                     if st.phase == Phase::Connecting {
                         st.phase = Phase::Connected;
                     }
+                    this.wake_all();
                 }
                 Event::MessageSent(id) => {
                     if let Some(slot) = st.slot_of(id) {
                         slot.sent = true;
                     }
+                    sent = true;
                 }
                 Event::Disconnect(reason) => {
                     pr_warn_ratelimited_reason(reason);
                     Self::fail(this, st, disconnect_error(reason));
                 }
             }
-            woke = true;
         }
-        if woke {
-            this.changed.notify_all();
+        if sent {
+            this.sendable.notify_all();
         }
+    }
+
+    /// Wakes every waiter, whatever it waits for.
+    pub(super) fn wake_all(&self) {
+        self.readable.notify_all();
+        self.sendable.notify_all();
+        self.ops.notify_all();
     }
 
     /// Posts what the engine wants posted, in its order: owed reposts and
@@ -181,11 +200,16 @@ impl ConnCore {
             let mut st = this.state.lock();
             // Copied here so that `stats` needs no sleeping lock.
             st.counters.context_misses = r.qp.context_misses();
-            st.engine.poll_timeout()
+            match st.engine.poll_timeout().map(|t| t.as_millis()) {
+                Some(t) if st.timer_at.is_none_or(|armed| t < armed) => {
+                    st.timer_at = Some(t);
+                    Some(t)
+                }
+                _ => None,
+            }
         };
         if let Some(t) = deadline {
-            r.timer
-                .arm(t.as_millis().saturating_sub(now.as_millis()).max(1));
+            r.timer.arm(t.saturating_sub(now.as_millis()).max(1));
         }
     }
 
@@ -348,7 +372,7 @@ impl ConnCore {
                     let _ = st.free_recvs.push(buf);
                     Self::fail(this, st, errno(kernel::bindings::ENOBUFS));
                 }
-                this.changed.notify_all();
+                this.readable.notify_all();
             }
             Ok(RecvOutcome::Release) => {
                 let _ = st.free_recvs.push(buf);
@@ -392,7 +416,7 @@ impl ConnCore {
                 st.engine.on_disconnected(now);
             }
         }
-        self.changed.notify_all();
+        self.wake_all();
         let Some(r) = res else {
             return;
         };
@@ -432,10 +456,10 @@ impl ConnCore {
         drop(id);
     }
 
-    /// Waits on `changed` for at most `left` jiffies; `Err` on a signal,
-    /// `Ok(false)` on timeout.
+    /// Waits on `queue` (one of this connection's) for at most `left`
+    /// jiffies; `Err` on a signal, `Ok(false)` on timeout.
     pub(super) fn wait(
-        &self,
+        queue: &CondVar,
         st: &mut kernel::sync::lock::Guard<
             '_,
             State,
@@ -443,7 +467,7 @@ impl ConnCore {
         >,
         left: &mut kernel::time::Jiffies,
     ) -> Result<bool> {
-        match self.changed.wait_interruptible_timeout(st, *left) {
+        match queue.wait_interruptible_timeout(st, *left) {
             CondVarTimeoutResult::Timeout => Ok(false),
             CondVarTimeoutResult::Signal { .. } => Err(ERESTARTSYS),
             CondVarTimeoutResult::Woken { jiffies } => {
@@ -463,6 +487,8 @@ impl TimerHandler for ConnCore {
     fn fire(this: ArcBorrow<'_, Self>) {
         {
             let mut st = this.state.lock();
+            // Fired: the next pump arms for whatever deadline is next.
+            st.timer_at = None;
             let now = this.now();
             st.engine.on_timeout(now);
             Self::handle_events(this, &mut st);
@@ -490,7 +516,7 @@ impl WorkHandler for ConnCore {
                         st.counters.completion_errors += 1;
                     }
                     Self::op_done(&mut st, i, done.status, done.rw);
-                    this.changed.notify_all();
+                    this.ops.notify_all();
                 }
                 _ => drop(done),
             }

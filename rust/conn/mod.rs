@@ -62,10 +62,12 @@ pub use self::state::ConnCounters;
 
 /// Messages that may be queued for sending at once, across all senders.
 const MESSAGE_SLOTS: usize = 32;
-/// Fast-registration regions per connection.
-const MR_POOL: usize = 8;
 /// RDMA reads a connection issues or serves at once, at most.
 const MAX_IRD_ORD: u32 = 16;
+/// Fast-registration regions per connection: twice the RDMA reads the peer
+/// may have in flight against us, as upstream's client sizes its pool, so
+/// that I/Os queue at the server rather than wait for a region here.
+const MR_POOL: usize = 2 * MAX_IRD_ORD as usize;
 
 /// A snapshot of a connection's counters, for logs and debug files.
 #[derive(Clone, Copy, Debug)]
@@ -416,7 +418,7 @@ impl Connection {
                 Phase::Broken(e) => return Err(e),
                 Phase::Connecting => {}
             }
-            if !core.wait(&mut st, &mut left)? {
+            if !ConnCore::wait(&core.readable, &mut st, &mut left)? {
                 pr_err!("smbdirect-rs: SMB Direct negotiation timed out\n");
                 return Err(errno(kernel::bindings::ETIMEDOUT));
             }
@@ -503,7 +505,7 @@ impl Connection {
                 }
             }
             st.counters.send_waits += 1;
-            if !core.wait(&mut st, &mut left)? {
+            if !ConnCore::wait(&core.sendable, &mut st, &mut left)? {
                 return Err(errno(kernel::bindings::ETIMEDOUT));
             }
         };
@@ -519,7 +521,7 @@ impl Connection {
             if let Some(e) = st.broken() {
                 break Err(e);
             }
-            let why = match core.wait(&mut st, &mut left) {
+            let why = match ConnCore::wait(&core.sendable, &mut st, &mut left) {
                 Ok(true) => continue,
                 Ok(false) => errno(kernel::bindings::ETIMEDOUT),
                 Err(e) => e,
@@ -541,7 +543,7 @@ impl Connection {
         msg.spans = st.release_slot(slot);
         drop(st);
         // A freed slot may let another sender in.
-        core.changed.notify_all();
+        core.sendable.notify_all();
         result
     }
 
@@ -575,7 +577,7 @@ impl Connection {
             if let Some(e) = st.broken() {
                 return Some(e);
             }
-            if !matches!(core.wait(&mut st, &mut left), Ok(true)) {
+            if !matches!(ConnCore::wait(&core.readable, &mut st, &mut left), Ok(true)) {
                 return None;
             }
         }

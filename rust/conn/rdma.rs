@@ -7,10 +7,13 @@
 //!
 //! Registration takes fast-registration MRs from a pool made with the
 //! connection (sized by the device's page-list limit and the configured
-//! I/O size), splits the pages at that limit, and waits for each REG_MR.
-//! Deregistration skips the local invalidation of a region the peer
-//! invalidated with a Send with Invalidate, and replaces a region whose
-//! registration or invalidation failed. RDMA reads and writes go through
+//! I/O size), splits the pages at that limit, and posts each REG_MR without
+//! waiting for it: a send queue executes in order, so the registration is
+//! in place before the message that carries its descriptor leaves (as
+//! upstream's client and NFS over RDMA rely on). Its completion is awaited
+//! at deregistration. Deregistration skips the local invalidation of a
+//! region the peer invalidated with a Send with Invalidate, and replaces a
+//! region whose registration or invalidation failed. RDMA reads and writes go through
 //! `rdma_rw` contexts, as many in flight as the engine's read/write credits
 //! allow, so more descriptors than credits only means waiting.
 
@@ -37,21 +40,30 @@ pub(super) struct OpSlot {
     pub(super) rw: Option<RwCtx>,
 }
 
+/// One region of a registration.
+struct RegPart {
+    mr: FastRegMr,
+    key: RemoteKey,
+    /// The operation slot of the posted REG_MR, until its completion is
+    /// collected.
+    posted: Option<u16>,
+}
+
 /// Caller pages registered for the peer's RDMA: one region per device
 /// page-list's worth, each a buffer descriptor to send the peer.
 pub struct Registration {
-    parts: KVec<(FastRegMr, RemoteKey)>,
+    parts: KVec<RegPart>,
 }
 
 impl Registration {
     /// The buffer descriptors, in order ([MS-SMBD] 2.2.3.1).
     pub fn descriptors(&self) -> impl Iterator<Item = RemoteKey> + '_ {
-        self.parts.iter().map(|(_, k)| *k)
+        self.parts.iter().map(|p| p.key)
     }
 
     /// Bytes registered.
     pub fn len(&self) -> u64 {
-        self.parts.iter().map(|(_, k)| k.length).sum()
+        self.parts.iter().map(|p| p.key.length).sum()
     }
 
     /// Whether nothing is registered (never: registration needs a page).
@@ -75,7 +87,7 @@ impl ConnCore {
                 };
                 return Ok(i as u16);
             }
-            if !self.wait(&mut st, left)? {
+            if !Self::wait(&self.ops, &mut st, left)? {
                 return Err(errno(kernel::bindings::ETIMEDOUT));
             }
         }
@@ -96,10 +108,10 @@ impl ConnCore {
                 let rw = slot.rw.take();
                 *slot = OpSlot::default();
                 drop(st);
-                this.changed.notify_all();
+                this.ops.notify_all();
                 return (Ok(status), rw);
             }
-            let why = match this.wait(&mut st, left) {
+            let why = match Self::wait(&this.ops, &mut st, left) {
                 Ok(true) => continue,
                 Ok(false) => errno(kernel::bindings::ETIMEDOUT),
                 Err(e) => e,
@@ -120,7 +132,7 @@ impl ConnCore {
     /// Frees the slot of operation `i`, which was never posted.
     fn op_release(&self, i: u16) {
         self.state.lock().ops[usize::from(i)] = OpSlot::default();
-        self.changed.notify_all();
+        self.ops.notify_all();
     }
 
     /// Records the completion of operation `i` (completion context).
@@ -148,7 +160,7 @@ impl ConnCore {
                 return Ok(mr);
             }
             st.counters.mr_waits += 1;
-            if !self.wait(&mut st, left)? {
+            if !Self::wait(&self.ops, &mut st, left)? {
                 return Err(errno(kernel::bindings::ETIMEDOUT));
             }
         }
@@ -169,18 +181,19 @@ impl ConnCore {
             return;
         }
         drop(st);
-        self.changed.notify_all();
+        self.ops.notify_all();
     }
 
-    /// Registers `spans` (at most one region's worth) in `mr` for
-    /// `access`.
+    /// Posts the registration of `spans` (at most one region's worth) in
+    /// `mr` for `access`; the slot of the posted REG_MR comes back with the
+    /// region, for [`ConnCore::registered`] to collect.
     fn register_one(
         this: ArcBorrow<'_, Self>,
         mut mr: FastRegMr,
         spans: KVec<PageSpan>,
         access: Access,
         left: &mut kernel::time::Jiffies,
-    ) -> Result<(FastRegMr, RemoteKey), (Error, Option<FastRegMr>)> {
+    ) -> Result<RegPart, (Error, FastRegMr)> {
         let dir = if access == Access::LOCAL_WRITE.union(Access::REMOTE_WRITE) {
             DmaDir::FromDevice
         } else {
@@ -188,21 +201,21 @@ impl ConnCore {
         };
         let op = match this.op_claim(left) {
             Ok(op) => op,
-            Err(e) => return Err((e, Some(mr))),
+            Err(e) => return Err((e, mr)),
         };
         let posted = {
             let res = this.res.lock();
             let Some(r) = res.as_ref() else {
                 drop(res);
                 this.op_release(op);
-                return Err((errno(kernel::bindings::ENOTCONN), Some(mr)));
+                return Err((errno(kernel::bindings::ENOTCONN), mr));
             };
             let sg = match SgBuf::from_spans(&r.pd, spans, dir) {
                 Ok(sg) => sg,
                 Err((e, _)) => {
                     drop(res);
                     this.op_release(op);
-                    return Err((e, Some(mr)));
+                    return Err((e, mr));
                 }
             };
             let key = match mr.map(sg) {
@@ -211,35 +224,52 @@ impl ConnCore {
                     drop(res);
                     this.op_release(op);
                     pr_err_ratelimited!("smbdirect-rs: mapping a memory region failed: {:?}\n", e);
-                    return Err((e, Some(mr)));
+                    return Err((e, mr));
                 }
             };
             r.qp.post_reg_mr(&mr, access, Tag::Op(op)).map(|()| key)
         };
-        let key = match posted {
-            Ok(key) => key,
+        match posted {
+            Ok(key) => {
+                this.state.lock().counters.registrations += 1;
+                Ok(RegPart {
+                    mr,
+                    key,
+                    posted: Some(op),
+                })
+            }
             Err((e, _, _)) => {
                 this.op_release(op);
                 this.state.lock().counters.post_errors += 1;
-                return Err((e, Some(mr)));
+                Err((e, mr))
             }
+        }
+    }
+
+    /// Collects the completion of a part's posted REG_MR (long done, as a
+    /// rule: the peer answered the message that carried its descriptor).
+    /// On a failure the region is left failed, for `deregister_one` to
+    /// replace. `Err(None)` if it did not complete in time: the region is
+    /// still in the work request's hands (the connection is ended).
+    fn registered(
+        this: ArcBorrow<'_, Self>,
+        part: &mut RegPart,
+        left: &mut kernel::time::Jiffies,
+    ) -> Result<(), Option<Error>> {
+        let Some(op) = part.posted.take() else {
+            return Ok(());
         };
         match Self::op_wait(this, op, left) {
-            (Ok(0), _) => {
-                this.state.lock().counters.registrations += 1;
-                Ok((mr, key))
-            }
+            (Ok(0), _) => Ok(()),
             (Ok(status), _) => {
                 pr_err_ratelimited!(
                     "smbdirect-rs: memory registration failed (status {})\n",
                     status
                 );
                 this.state.lock().counters.mr_failures += 1;
-                Err((crate::ib::wc_error(status), Some(mr)))
+                Err(Some(crate::ib::wc_error(status)))
             }
-            // Still posted: the region cannot be reused; dropping it is
-            // safe (the work request holds what it needs).
-            (Err(e), _) => Err((e, None)),
+            (Err(_), _) => Err(None),
         }
     }
 
@@ -248,16 +278,32 @@ impl ConnCore {
     /// that failed is replaced.
     fn deregister_one(
         this: ArcBorrow<'_, Self>,
-        mut mr: FastRegMr,
+        mut part: RegPart,
         left: &mut kernel::time::Jiffies,
     ) -> Result {
+        let mut result = Ok(());
+        match Self::registered(this, &mut part, left) {
+            Ok(()) => {}
+            Err(Some(e)) => result = Err(e),
+            Err(None) => {
+                // Still posted: the region cannot be reused; dropping it is
+                // safe (the work request holds what it needs).
+                drop(part);
+                let mut st = this.state.lock();
+                st.counters.mrs_in_use = st.counters.mrs_in_use.saturating_sub(1);
+                return Err(errno(kernel::bindings::ETIMEDOUT));
+            }
+        }
+        let mut mr = part.mr;
         let rkey = mr.rkey();
         let remote = this.state.lock().take_remote_invalidation(rkey);
-        let mut result = Ok(());
         if remote && mr.remotely_invalidated(rkey).is_ok() {
             this.state.lock().counters.remote_invalidations += 1;
         } else if mr.is_registered() {
-            result = Self::invalidate(this, &mr, left);
+            let r = Self::invalidate(this, &mr, left);
+            if result.is_ok() {
+                result = r;
+            }
         }
         match mr.unmap() {
             Ok(sg) => drop(sg),
@@ -308,7 +354,12 @@ impl ConnCore {
 
 /// Splits `spans` into pieces of at most `max_pages` spans.
 fn split_spans(spans: KVec<PageSpan>, max_pages: usize) -> Result<KVec<KVec<PageSpan>>> {
-    let mut out = KVec::new();
+    let mut out = KVec::with_capacity(spans.len().div_ceil(max_pages.max(1)), GFP_KERNEL)?;
+    if !spans.is_empty() && spans.len() <= max_pages {
+        // One region's worth, as every cifs I/O: the list as it is.
+        out.push(spans, GFP_KERNEL)?;
+        return Ok(out);
+    }
     let mut cur = KVec::new();
     for span in spans {
         if cur.len() == max_pages {
@@ -364,7 +415,11 @@ impl Connection {
         };
         let max_pages = core.state.lock().mr_pages;
         let pieces = split_spans(spans, max_pages)?;
-        let mut reg = Registration { parts: KVec::new() };
+        // Room for every part first: a posted part is never dropped on
+        // the floor (its REG_MR's slot is collected at deregistration).
+        let mut reg = Registration {
+            parts: KVec::with_capacity(pieces.len(), GFP_KERNEL)?,
+        };
         for piece in pieces {
             let mr = match core.mr_take(&mut left) {
                 Ok(mr) => mr,
@@ -375,26 +430,18 @@ impl Connection {
             };
             match ConnCore::register_one(core, mr, piece, access, &mut left) {
                 Ok(part) => {
-                    let rkey = part.0.rkey();
+                    let rkey = part.mr.rkey();
                     core.state.lock().track_registration(rkey);
                     if reg.parts.push(part, GFP_KERNEL).is_err() {
                         let _ = self.deregister(reg, timeout_ms);
                         return Err(ENOMEM);
                     }
                 }
-                Err((e, mr)) => {
-                    match mr {
-                        Some(mut mr) => {
-                            if mr.unmap().is_err() {
-                                let _ = mr.recover();
-                            }
-                            core.mr_put(mr);
-                        }
-                        None => {
-                            let mut st = core.state.lock();
-                            st.counters.mrs_in_use = st.counters.mrs_in_use.saturating_sub(1);
-                        }
+                Err((e, mut mr)) => {
+                    if mr.unmap().is_err() {
+                        let _ = mr.recover();
                     }
+                    core.mr_put(mr);
                     let _ = self.deregister(reg, timeout_ms);
                     return Err(e);
                 }
@@ -410,8 +457,8 @@ impl Connection {
         let core = self.core.as_arc_borrow();
         let mut left = ConnCore::jiffies(timeout_ms);
         let mut result = Ok(());
-        for (mr, _) in reg.parts {
-            let r = ConnCore::deregister_one(core, mr, &mut left);
+        for part in reg.parts {
+            let r = ConnCore::deregister_one(core, part, &mut left);
             if result.is_ok() {
                 result = r;
             }
@@ -513,7 +560,7 @@ impl Connection {
                         Err(RdmaError::WouldBlock) => {
                             // Other callers hold the credits: wait for a
                             // release.
-                            match core.wait(&mut st, &mut left) {
+                            match ConnCore::wait(&core.ops, &mut st, &mut left) {
                                 Ok(true) => {}
                                 Ok(false) => break Err(Some(errno(kernel::bindings::ETIMEDOUT))),
                                 Err(e) => break Err(Some(e)),
@@ -600,7 +647,7 @@ impl Connection {
         let mut st = core.state.lock();
         let _ = st.engine.rdma_release(now, kind, credits);
         // Other callers may be waiting for these credits.
-        core.changed.notify_all();
+        core.ops.notify_all();
         if status == 0 {
             match kind {
                 RdmaOp::Read => st.counters.rdma_reads += 1,

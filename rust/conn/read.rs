@@ -68,7 +68,7 @@ impl Connection {
             if let Some(e) = st.broken() {
                 return Err(e);
             }
-            if !core.wait(&mut st, &mut left)? {
+            if !ConnCore::wait(&core.readable, &mut st, &mut left)? {
                 return Err(errno(kernel::bindings::ETIMEDOUT));
             }
         }
@@ -121,7 +121,7 @@ impl Connection {
                 if let Some(e) = st.broken() {
                     return if done > 0 { Ok(done) } else { Err(e) };
                 }
-                match core.wait(&mut st, &mut left) {
+                match ConnCore::wait(&core.readable, &mut st, &mut left) {
                     Ok(true) => {}
                     Ok(false) => {
                         let e = errno(kernel::bindings::ETIMEDOUT);

@@ -272,6 +272,11 @@ pub(super) struct State {
     /// Receives to post again at once (the engine's `Repost`), counted
     /// here because only the posting path may touch the queue pair.
     pub(super) reposts_owed: u16,
+    /// The engine deadline (ms) the timer is armed for, if any. Re-armed
+    /// only for an earlier one: a later deadline lets the timer fire early,
+    /// once, and re-arm then (moving a delayed work on every completion
+    /// costs more than an early wakeup per keepalive interval).
+    pub(super) timer_at: Option<u64>,
     /// Header buffers of sends not in flight.
     pub(super) free_headers: Ring<DmaBuf>,
     /// Fast-registration regions not in use.
@@ -315,6 +320,7 @@ impl State {
             partial: None,
             free_recvs: Ring::with_capacity(recvs)?,
             reposts_owed: 0,
+            timer_at: None,
             free_headers: Ring::with_capacity(headers)?,
             free_mrs: Ring::with_capacity(mrs)?,
             mr_pages,

@@ -22,7 +22,9 @@ use ::core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use ::core::sync::atomic::{AtomicBool, Ordering};
 
 use kernel::prelude::*;
-use kernel::sync::{new_condvar, new_mutex, Arc, ArcBorrow, CondVar, Mutex};
+use kernel::sync::{
+    new_condvar, new_mutex, new_spinlock, Arc, ArcBorrow, CondVar, Mutex, SpinLock,
+};
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 use crate::conn::{listen_smbd, CallGate, Connection, OutMessage};
@@ -48,6 +50,9 @@ const READ_POLL_MS: u32 = 5_000;
 const READ_REST_MS: u32 = 60_000;
 /// A send, or an RDMA transfer, waits this long at most.
 const IO_MS: u32 = 60_000;
+/// Span lists kept for reuse: ksmbd's workers send responses at once, each
+/// with its own list, so that no sender waits for another's completion.
+const SPARE_MESSAGES: usize = 16;
 /// Buffer descriptors one request may carry. Windows sends 17 to 31 for
 /// one I/O where ksmbd grants 9 read/write credits; each descriptor is
 /// its own transfer, and transfers wait for credits, so many is fine.
@@ -358,8 +363,9 @@ impl Server {
 #[pin_data]
 pub struct ServerConn {
     conn: Connection,
+    /// Spare span lists for [`ServerConn::send`].
     #[pin]
-    out: Mutex<OutMessage>,
+    spare: SpinLock<[Option<OutMessage>; SPARE_MESSAGES]>,
     /// The calls inside, which destroy waits for.
     #[pin]
     gate: CallGate,
@@ -370,7 +376,7 @@ impl ServerConn {
         Arc::pin_init(
             pin_init!(Self {
                 conn,
-                out <- new_mutex!(OutMessage::new(), "smbdrs_server_out"),
+                spare <- new_spinlock!([const { None }; SPARE_MESSAGES], "smbdrs_server_spare"),
                 gate <- CallGate::new(),
             }),
             GFP_KERNEL,
@@ -417,17 +423,31 @@ impl ServerConn {
 
     /// Sends the bytes of `iter` as one message, the last fragment as a
     /// Send with Invalidate of `invalidate` if given.
+    ///
+    /// Senders do not wait for each other: each takes a span list of its
+    /// own (a spare one, or a new one), so many responses are in flight at
+    /// once, as ksmbd's workers send them.
     pub fn send(&self, iter: &mut KernelIter<'_>, invalidate: Option<u32>) -> Result {
         let _in = self.gate.enter()?;
-        let mut out = self.out.lock();
-        out.clear();
+        let mut out = self
+            .spare
+            .lock()
+            .iter_mut()
+            .find_map(Option::take)
+            .unwrap_or_default();
         let len = iter.count();
-        out.push_iter(iter, len)?;
-        let r = match invalidate {
+        let r = out.push_iter(iter, len).and_then(|()| match invalidate {
             Some(rkey) => self.conn.send_with_invalidate(&mut out, rkey, IO_MS),
             None => self.conn.send(&mut out, IO_MS),
-        };
+        });
         out.clear();
+        let mut spare = self.spare.lock();
+        if let Some(free) = spare.iter_mut().find(|m| m.is_none()) {
+            *free = Some(out);
+        } else {
+            drop(spare);
+            drop(out);
+        }
         r
     }
 

@@ -207,6 +207,8 @@ void smbd_rs_debug_show(struct seq_file *m, struct smbd_connection *conn)
 	seq_printf(m, "\nRust (decimal) registrations: %llu remote_invalidations: %llu local_invalidations: %llu mr_recoveries: %llu",
 		   i.registrations, i.remote_invalidations,
 		   i.local_invalidations, i.mr_recoveries);
+	seq_printf(m, "\nRust (decimal) mrs_in_use: %u mr_waits: %llu",
+		   i.mrs_in_use, i.mr_waits);
 }
 
 #else /* !CONFIG_CIFS_SMB_DIRECT_RUST: no connection has rs set */

@@ -52,6 +52,7 @@ struct smbdrs_client_info {
 	u32 receives_posted;
 	u32 unread_fragments;
 	u32 free_headers;
+	u32 mrs_in_use;
 	/* Since the connection was made. */
 	u64 messages_sent;
 	u64 messages_read;
@@ -63,6 +64,7 @@ struct smbdrs_client_info {
 	u64 remote_invalidations;
 	u64 local_invalidations;
 	u64 mr_recoveries;
+	u64 mr_waits;
 	u64 context_misses;
 };
 
