@@ -11,6 +11,7 @@
 #   make bench    the non-debug bench kernel: every client x server pair,
 #                 TCP and the raw devices in interleaved rounds; table, JSON,
 #                 plots (scripts/bench.sh, Documentation/benchmarks.md)
+#   make bench-profile  perf's profile of random 4 KiB I/O, every pair
 #   make mutants  cargo-mutants over the engine crate; prints its summary and
 #                 the mutation score, fails below 95 % (25 min on 2 cores;
 #                 MUTANTS_ARGS="-f src/wire/*.rs" scopes a run)
@@ -23,7 +24,7 @@ FLAVOR ?= debug
 SCENARIOS ?= module interop-c-c-rxe
 export SMBDRS_CACHE
 
-.PHONY: demo test soak bench deps kernel kernel-bench initramfs vm engine-test \
+.PHONY: demo test soak bench bench-profile deps kernel kernel-bench initramfs vm engine-test \
 	mutants harness-test check clean-cache
 
 demo: deps
@@ -37,6 +38,9 @@ soak: deps
 
 bench: deps
 	@scripts/bench.sh
+
+bench-profile: deps
+	@BENCH_PROFILE=1 scripts/bench.sh
 
 deps:
 	@scripts/install-deps.sh

@@ -48,6 +48,11 @@ tools=(
 	"/usr/bin/xz /usr/bin/xz"
 	"/usr/bin/tar /usr/bin/tar"
 )
+# perf (linux-perf) for make bench-profile, in the bench kernel's image
+# only: its libraries add about 30 MB that every debug boot would unpack.
+if [ "$flavor" = bench ]; then
+	tools+=("/usr/bin/perf /usr/bin/perf")
+fi
 providers=(rxe siw)
 libibverbs_dir=/usr/lib/x86_64-linux-gnu/libibverbs
 

@@ -7,6 +7,9 @@
 #   BENCH_ROUNDS=3 BENCH_MIB=256 BENCH_SECS=5 BENCH_DEVICES=rxe,siw make bench
 #   BENCH_FLAVOR=debug BENCH_MIB=4 BENCH_SECS=1 BENCH_ROUNDS=1 scripts/bench.sh
 #       (the scripts alone, tiny, on the debug kernel)
+#   BENCH_PROFILE=1 make bench (make bench-profile): instead of the
+#       figures, perf's profile of random 4 KiB I/O for every pair,
+#       written to results/bench-*/profile.txt
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +27,15 @@ if [ "$flavor" = bench ]; then
 fi
 qemu/mkinitramfs.sh "$flavor"
 rc=0
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs \
+		--set "bench_mib=${BENCH_MIB:-64}" --set "bench_secs=${BENCH_SECS:-5}" \
+		--set "bench_devices=${BENCH_DEVICES:-rxe,siw}" ${BENCH_CPU:+--cpu "$BENCH_CPU"} \
+		--scenario bench-profile || rc=$?
+	sed -n 's/^.*smbdrs: profile //p' "$out/bench-profile/console.log" >"$out/profile.txt"
+	echo "bench: profile in $out/profile.txt"
+	exit "$rc"
+fi
 qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs \
 	--set "bench_rounds=${BENCH_ROUNDS:-3}" --set "bench_mib=${BENCH_MIB:-256}" \
 	--set "bench_secs=${BENCH_SECS:-5}" --set "bench_verify_mib=${BENCH_VERIFY_MIB:-32}" \

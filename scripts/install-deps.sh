@@ -11,7 +11,7 @@ pkgs=(
 	flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 busybox-static ksmbd-tools cifs-utils
 	rdma-core ibverbs-utils ibverbs-providers rdmacm-utils perftest qperf
-	fio iproute2 python3 python3-matplotlib jq gcc libc6-dev
+	fio iproute2 python3 python3-matplotlib jq gcc libc6-dev linux-perf
 )
 
 # apt_removals PKG...: the installed packages apt would remove to install

@@ -199,3 +199,87 @@ bench_tiny() {
 	BENCH_MIB=2 BENCH_SECS=1 BENCH_VERIFY_MIB=2
 	bench_run 1 "$1"
 }
+
+# profile_report FILE LABEL: perf's flat profile (self time by symbol) and
+# its split by module, prefixed so the host can cut them out of the log.
+profile_report() {
+	local data=$1 label=$2
+	/usr/bin/perf report -i "$data" --stdio --no-children --sort dso -g none \
+		--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' |
+		sed "s|^|smbdrs: profile $label dso |"
+	/usr/bin/perf report -i "$data" --stdio --no-children --sort sym -g none \
+		--percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 40 |
+		sed "s|^|smbdrs: profile $label sym |"
+	# The transports' own code, self and with what it calls (percent of
+	# all samples).
+	/usr/bin/perf report -i "$data" --stdio --no-children --sort dso,sym -g none \
+		--dsos '[smbdirect_rs],[cifs],[ksmbd]' --percent-limit 0.15 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -n 40 |
+		sed "s|^|smbdrs: profile $label self |"
+	/usr/bin/perf report -i "$data" --stdio --children --sort dso,sym -g none \
+		--dsos '[smbdirect_rs],[cifs],[ksmbd]' --percent-limit 2 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -n 40 |
+		sed "s|^|smbdrs: profile $label total |"
+}
+
+# bench_profile DEVICES...: where the CPU goes at 4 KiB (make bench-profile):
+# on each device and SMB Direct row, fio's random 4 KiB read and write at
+# depth 16 for BENCH_SECS under perf (cpu-clock samples of both CPUs, so
+# client and server together), then perf's flat profile and the Rust
+# connection's counters.
+bench_profile() {
+	local dev row job rw out c0 c1
+	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 64)}
+	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
+	load_crypto
+	net_setup || require "veth setup" 1
+	load cifs || exit 1
+	load smbdirect_rs || exit 1
+	for dev in "$@"; do
+		rdma_link "$dev" "${dev}0" || continue
+		BENCH_SERVER=
+		for row in c-c rs-c c-rs rs-rs; do
+			case $row in
+			*-rs) bench_server rust ;;
+			*) bench_server c ;;
+			esac || continue
+			case $row in
+			c-*) out=$(cifs_mount ",rdma,rdma_impl=c" 2>&1) ;;
+			rs-*) out=$(cifs_mount ",rdma,rdma_impl=rust" 2>&1) ;;
+			esac || {
+				check "profile_${dev}_${row}_mount" 1 "$out"
+				continue
+			}
+			# Laid out first, so that reads find data.
+			$FIO --name=layout --filename=$MNT/bench.bin --rw=write --bs=1M \
+				--size=${BENCH_MIB}M --direct=1 >/dev/null 2>&1
+			for rw in randread randwrite; do
+				job=$rw-4k-qd16
+				c0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
+				out=$(/usr/bin/perf record -q --no-buildid --no-buildid-cache -a -g \
+					-e cpu-clock -F 499 -o /tmp/perf.data -- \
+					$FIO --name="$job" --filename=$MNT/bench.bin --rw=$rw --bs=4k \
+					--size=${BENCH_MIB}M --time_based --runtime="$BENCH_SECS" \
+					--direct=1 --invalidate=0 --ioengine=libaio --iodepth=16 \
+					--thread --output-format=terse --terse-version=3 2>&1)
+				check "profile_${dev}_${row}_${job}" $? "$(echo "$out" | tail -n 3)"
+				c1=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
+				# IOPS, and context switches per I/O (both ends).
+				echo "$out" | awk -F';' -v w=$([ $rw = randwrite ] && echo 1 || echo 0) \
+					-v cs=$((c1 - c0)) -v t="$BENCH_SECS" -v l="$dev $row $job" '$1 == "3" {
+					iops = w ? $49 : $8
+					per = iops > 0 ? cs / (iops * t) : 0
+					printf "smbdrs: profile %s iops %s switches/io %.1f\n", l, iops, per }'
+				profile_report /tmp/perf.data "$dev $row $job"
+				rm -f /tmp/perf.data
+			done
+			grep -E "^(SMBDirect|Conn |Current|MR |Rust )" /proc/fs/cifs/DebugData |
+				sed "s|^|smbdrs: profile $dev $row debugdata |"
+			rm -f $MNT/bench.bin
+			umount $MNT
+		done
+		ksmbd_stop
+		device_quiet "${dev}0" "profile_${dev}_" && $RDMA link delete "${dev}0"
+	done
+	unload_within 15 profile_unload smbdirect_rs
+}
