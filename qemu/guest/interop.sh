@@ -414,6 +414,26 @@ rs_server_start() {
 	check "rs_server_listens_on_${port}" $? "$(klog | grep 'smbdirect-rs: server' | tail -n 3)"
 }
 
+# new_address TAG PORT: an address added to the server's interface while
+# the Rust server runs is listened on (the address notifier's rescan), and
+# the C client mounts through it over RDMA; the address goes again after.
+new_address() {
+	local tag=$1 port=$2 ip=192.0.2.11 i out rc
+	$IP addr add $ip/24 dev veth0
+	for i in $(seq 1 15); do
+		klog | grep -q "smbdirect-rs: server: listening on $ip:$port" && break
+		sleep 1
+	done
+	klog | grep -q "smbdirect-rs: server: listening on $ip:$port"
+	check "${tag}new_address_listened" $? "$(klog | grep 'smbdirect-rs: server' | tail -n 3)"
+	out=$(SERVER_IP=$ip && cifs_mount ",rdma,rdma_impl=c" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && ls $MNT >/dev/null && grep " $MNT " /proc/mounts | grep "addr=$ip" | grep -q ',rdma'
+	check "${tag}new_address_mounted_over_rdma" $? "rc=$rc $out $(grep " $MNT " /proc/mounts)"
+	grep -q " $MNT " /proc/mounts && umount $MNT
+	$IP addr del $ip/24 dev veth0
+}
+
 # rs_server_stop: ksmbd shut down; then it and smbdirect_rs unload.
 rs_server_stop() {
 	/usr/sbin/ksmbd.control -s >/dev/null 2>&1
@@ -454,6 +474,17 @@ interop_c_rs() {
 	grep " $MNT " /proc/mounts | grep -q ',rdma,rdma_impl=c'
 	check "c_rs_proc_mounts_rdma_c" $? "$(grep " $MNT " /proc/mounts)"
 	note c_rs_debugdata "$(sed -n '/SMBDirect implementation/,/MR mr_ready_count/p' /proc/fs/cifs/DebugData)"
+	if [ "$type" = siw ]; then
+		# cifs puts IRD/ORD in its private data in host order, which
+		# disagrees with its parameters: taken as legacy iWARP, as ksmbd
+		# does, and answered in kind.
+		klog | grep -q 'an iWARP peer sent legacy IRD/ORD private data'
+		check "c_rs_legacy_iwarp_private_data_answered" $? "$(klog | grep 'smbdirect-rs' | tail -n 3)"
+	fi
+	umount $MNT
+	new_address "c_rs_" "$port"
+	out=$(cifs_mount ",rdma,rdma_impl=c" 2>&1)
+	require "c_rs_mount_again" $? "$out"
 	# The Rust server shut down and started again under a writer.
 	[ -n "$full" ] && server_restart "c_rs_"
 	umount $MNT
@@ -488,6 +519,11 @@ interop_rs_rs() {
 	cell_setup "$type"
 	rs_server_start "$type"
 	rs_client_checks "rs_rs_"
+	if [ "$type" = siw ]; then
+		# Our client's IRD/ORD private data agrees with its parameters.
+		! klog | grep -q 'an iWARP peer sent legacy IRD/ORD private data'
+		check "rs_rs_iwarp_private_data_not_legacy" $? "$(klog | grep 'legacy IRD/ORD')"
+	fi
 	[ "$(param server_restart 0)" = 1 ] && server_restart "rs_rs_"
 	[ -n "$full" ] && real_workload "rs_rs_"
 	umount $MNT

@@ -60,6 +60,10 @@ pub use self::gate::{CallGate, Inside};
 pub use self::rdma::Registration;
 pub use self::state::ConnCounters;
 
+/// Whether the legacy iWARP private data was reported yet (once a load).
+static LEGACY_IWARP_SAID: ::core::sync::atomic::AtomicBool =
+    ::core::sync::atomic::AtomicBool::new(false);
+
 /// Messages that may be queued for sending at once, across all senders.
 const MESSAGE_SLOTS: usize = 32;
 /// RDMA reads a connection issues or serves at once, at most.
@@ -343,15 +347,47 @@ impl Connection {
         // `responder_resources` the requester's initiator depth. A client
         // that never reads (cifs asks initiator depth 0) still gets one
         // responder resource, as ksmbd gives.
+        //
+        // Over iWARP both sides also put IRD/ORD in the private data, for
+        // legacy (MPA v1) peers that cannot negotiate them otherwise: a
+        // request whose data disagrees with its parameters is taken at
+        // its data's word, and answered in kind (as ksmbd does).
+        let iwarp = id.is_iwarp().unwrap_or(false);
         let mut ird = lim.max_qp_rd_atom.min(MAX_IRD_ORD) as u8;
         let mut ord = lim.max_qp_init_rd_atom.min(MAX_IRD_ORD) as u8;
+        let mut answer_private = false;
         if let Some(inc) = &incoming {
-            let peer = IrdOrd {
+            let reported = IrdOrd {
                 ird: inc.param.initiator_depth,
-                ord: inc.param.responder_resources.max(1),
+                ord: inc.param.responder_resources,
+            };
+            let legacy = if iwarp {
+                IrdOrd::from_iwarp_private(inc.private_data(), reported)
+            } else {
+                None
+            };
+            if let Some(l) = legacy {
+                if !LEGACY_IWARP_SAID.swap(true, ::core::sync::atomic::Ordering::Relaxed) {
+                    pr_info!(
+                        "smbdirect-rs: an iWARP peer sent legacy IRD/ORD private data (ird {}, ord {}); answering in kind (said once)\n",
+                        l.ird,
+                        l.ord
+                    );
+                }
+            }
+            let peer = legacy.unwrap_or(reported);
+            answer_private = legacy.is_some();
+            let peer = IrdOrd {
+                ord: peer.ord.max(1),
+                ..peer
             };
             IrdOrd { ird, ord } = negotiate_ird_ord(peer, ird, ord);
         }
+        let private = if (incoming.is_none() && iwarp) || answer_private {
+            Some(IrdOrd { ird, ord }.to_iwarp_private())
+        } else {
+            None
+        };
         state.engine.set_rdma_ord(ord);
         let core = ConnCore::new(state, payload_spans)?;
         let caps = QueuePairCaps {
@@ -368,6 +404,7 @@ impl Connection {
             initiator_depth: ord,
             retry_count: 6,
             rnr_retry_count: 7,
+            private,
         };
         let timer = Timer::new(core.clone())?;
         *core.res.lock() = Some(Resources {

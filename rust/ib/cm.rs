@@ -110,11 +110,22 @@ pub struct ConnParam {
     pub retry_count: u8,
     /// Retries on receiver-not-ready (0..=7, 7 is infinite).
     pub rnr_retry_count: u8,
+    /// Private data sent with the request or the answer (iWARP peers
+    /// exchange IRD/ORD in 8 bytes).
+    pub private: Option<[u8; 8]>,
 }
 
 impl ConnParam {
-    fn to_raw(self) -> bindings::rdma_conn_param {
+    /// The C parameters; they point into `self`, which must outlive their
+    /// use (rdma_cm copies the private data during the call).
+    fn to_raw(&self) -> bindings::rdma_conn_param {
+        let (private_data, private_data_len) = match &self.private {
+            Some(p) => (p.as_ptr().cast::<c_void>(), p.len() as u8),
+            None => (core::ptr::null(), 0),
+        };
         bindings::rdma_conn_param {
+            private_data,
+            private_data_len,
             responder_resources: self.responder_resources,
             initiator_depth: self.initiator_depth,
             flow_control: 0,
@@ -335,6 +346,7 @@ unsafe fn on_connect_request(
             initiator_depth: conn.initiator_depth,
             retry_count: conn.retry_count,
             rnr_retry_count: conn.rnr_retry_count,
+            private: None,
         },
         private,
         private_len: private_len as u8,
@@ -593,7 +605,8 @@ impl CmId {
             return Err(EINVAL);
         }
         let mut raw = param.to_raw();
-        // SAFETY: `id` is valid with a queue pair; `raw` is copied.
+        // SAFETY: `id` is valid with a queue pair; `raw` (and the private
+        // data in `param` it points to) is copied during the call.
         to_result(unsafe { bindings::rdma_connect(self.inner.as_ptr(), &mut raw) })
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The host's RDMA devices and addresses, as a server sees them: where it
-//! can listen, and word when a device comes.
+//! can listen, and word when a device or an address comes.
 //!
 //! C headers: [`include/linux/inetdevice.h`](srctree/include/linux/inetdevice.h),
 //! [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h) (`ib_client`).
@@ -9,6 +9,7 @@
 use core::ffi::c_void;
 use core::net::Ipv4Addr;
 
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
@@ -32,10 +33,19 @@ pub fn local_ipv4() -> Result<KVec<Ipv4Addr>> {
 }
 
 /// Told when an RDMA device appears (and once per device present when the
-/// watch starts). Runs in ib_core's context: it should only queue work.
+/// watch starts), or an IPv4 address is added to an interface (where a
+/// device present may now be listened on). Runs in ib_core's or the
+/// address notifier's context (under RTNL): it should only queue work.
 pub trait DeviceListener: Send + Sync {
     /// A device was added.
     fn device_added(this: ArcBorrow<'_, Self>);
+
+    /// An IPv4 address was added to an interface. ib_core learns of it
+    /// through a notifier of its own and updates a RoCE device's GID table
+    /// from a work item, so the address may not be bindable yet.
+    fn address_added(this: ArcBorrow<'_, Self>) {
+        Self::device_added(this);
+    }
 }
 
 /// The one device watch of the module (ib_core's client); stops on drop,
@@ -50,21 +60,25 @@ unsafe impl<T: DeviceListener> Send for DeviceWatch<T> {}
 // SAFETY: As above; `&DeviceWatch` gives access to nothing.
 unsafe impl<T: DeviceListener> Sync for DeviceWatch<T> {}
 
-unsafe extern "C" fn device_added<T: DeviceListener>(ctx: *mut c_void) {
+unsafe extern "C" fn changed<T: DeviceListener>(ctx: *mut c_void, what: c_int) {
     // SAFETY: `ctx` is the reference the watch made raw, held until its
     // callbacks stopped (see `DeviceWatch::drop`).
     let this = unsafe { ArcBorrow::from_raw(ctx.cast::<T>()) };
-    T::device_added(this);
+    if what == ffi::SMBDRS_ADDRESS_ADDED {
+        T::address_added(this);
+    } else {
+        T::device_added(this);
+    }
 }
 
 impl<T: DeviceListener> DeviceWatch<T> {
     /// Starts watching; `EBUSY` from ib_core if another watch runs.
     pub fn new(listener: Arc<T>) -> Result<Self> {
         let ctx = Arc::into_raw(listener);
-        // SAFETY: `device_added::<T>` matches the callback type; `ctx`
-        // stays valid while the watch lives.
+        // SAFETY: `changed::<T>` matches the callback type; `ctx` stays
+        // valid while the watch lives.
         let r = kernel::error::to_result(unsafe {
-            ffi::smbdrs_watch_devices(Some(device_added::<T>), ctx.cast_mut().cast())
+            ffi::smbdrs_watch_devices(Some(changed::<T>), ctx.cast_mut().cast())
         });
         if let Err(e) = r {
             // SAFETY: Not registered: take the reference back.

@@ -16,6 +16,10 @@ pub(crate) type PageFn = unsafe extern "C" fn(
     len: c_uint,
 ) -> c_int;
 
+/// `SMBDRS_ADDRESS_ADDED` of `ib_helpers.h`: what a watch callback reports
+/// for an address (`SMBDRS_DEVICE_ADDED`, 0, for a device).
+pub(crate) const SMBDRS_ADDRESS_ADDED: c_int = 1;
+
 // `ib_device` embeds `struct dev_msi_info`, which is empty in configurations
 // without MSI support; the lint depends on the configuration, hence `allow`.
 #[allow(improper_ctypes)]
@@ -105,7 +109,7 @@ extern "C" {
     ) -> isize;
     pub(crate) fn smbdrs_local_ipv4(out: *mut u32, max: c_int) -> c_int;
     pub(crate) fn smbdrs_watch_devices(
-        changed: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+        changed: Option<unsafe extern "C" fn(ctx: *mut c_void, what: c_int)>,
         ctx: *mut c_void,
     ) -> c_int;
     pub(crate) fn smbdrs_unwatch_devices();

@@ -64,7 +64,7 @@ pub use page::{
 };
 pub use qp::{exit, init, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError};
 pub use rw::{RwBuf, RwCtx, RwDir};
-pub use timer::{Timer, TimerHandler};
+pub use timer::{sleep_ms, Timer, TimerHandler};
 pub use verbs::{wc_error, Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind};
 
 /// The size of a page, the unit of memory registration.

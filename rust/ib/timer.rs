@@ -137,3 +137,10 @@ impl<T: TimerHandler> Drop for Timer<T> {
         }
     }
 }
+
+/// Sleeps `ms` milliseconds (process context, may sleep).
+pub fn sleep_ms(ms: u32) {
+    // SAFETY: `msleep` has no precondition beyond a context that may
+    // sleep, which `might_sleep` inside it checks.
+    unsafe { kernel::bindings::msleep(ms) };
+}

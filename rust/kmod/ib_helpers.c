@@ -386,14 +386,16 @@ int smbdrs_local_ipv4(__be32 *out, int max)
 /*
  * One watcher of RDMA devices at a time (a server): ib_core calls the
  * client's add for every device present when it registers and for every
- * device added later, with no context of ours, hence the statics.
+ * device added later, with no context of ours, hence the statics. An IPv4
+ * address added to an interface counts too: it may be where a device
+ * already present can be listened on.
  */
-static void (*smbdrs_devices_changed)(void *ctx);
+static void (*smbdrs_devices_changed)(void *ctx, int what);
 static void *smbdrs_devices_ctx;
 
 static int smbdrs_device_add(struct ib_device *dev)
 {
-	smbdrs_devices_changed(smbdrs_devices_ctx);
+	smbdrs_devices_changed(smbdrs_devices_ctx, SMBDRS_DEVICE_ADDED);
 	return 0;
 }
 
@@ -407,15 +409,39 @@ static struct ib_client smbdrs_device_client = {
 	.remove = smbdrs_device_remove,
 };
 
-int smbdrs_watch_devices(void (*changed)(void *ctx), void *ctx)
+/* Process context, under RTNL: the callback only queues work. */
+static int smbdrs_inetaddr_event(struct notifier_block *nb,
+				 unsigned long event, void *ptr)
 {
-	smbdrs_devices_changed = changed;
-	smbdrs_devices_ctx = ctx;
-	return ib_register_client(&smbdrs_device_client);
+	const struct in_ifaddr *ifa = ptr;
+
+	if (event == NETDEV_UP && net_eq(dev_net(ifa->ifa_dev->dev), &init_net))
+		smbdrs_devices_changed(smbdrs_devices_ctx, SMBDRS_ADDRESS_ADDED);
+	return NOTIFY_DONE;
 }
 
-/* Returns once no add callback runs any more. */
+static struct notifier_block smbdrs_inetaddr_nb = {
+	.notifier_call = smbdrs_inetaddr_event,
+};
+
+int smbdrs_watch_devices(void (*changed)(void *ctx, int what), void *ctx)
+{
+	int rc;
+
+	smbdrs_devices_changed = changed;
+	smbdrs_devices_ctx = ctx;
+	rc = register_inetaddr_notifier(&smbdrs_inetaddr_nb);
+	if (rc)
+		return rc;
+	rc = ib_register_client(&smbdrs_device_client);
+	if (rc)
+		unregister_inetaddr_notifier(&smbdrs_inetaddr_nb);
+	return rc;
+}
+
+/* Returns once no callback runs any more. */
 void smbdrs_unwatch_devices(void)
 {
 	ib_unregister_client(&smbdrs_device_client);
+	unregister_inetaddr_notifier(&smbdrs_inetaddr_nb);
 }

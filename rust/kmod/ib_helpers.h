@@ -74,7 +74,10 @@ void smbdrs_timer_cancel_sync(struct smbdrs_timer *t);
 void smbdrs_timer_free(struct smbdrs_timer *t);
 
 int smbdrs_local_ipv4(__be32 *out, int max);
-int smbdrs_watch_devices(void (*changed)(void *ctx), void *ctx);
+/* What changed, for the watcher's callback. */
+#define SMBDRS_DEVICE_ADDED 0
+#define SMBDRS_ADDRESS_ADDED 1
+int smbdrs_watch_devices(void (*changed)(void *ctx, int what), void *ctx);
 void smbdrs_unwatch_devices(void);
 
 #endif /* _SMBDRS_IB_HELPERS_H */

@@ -57,6 +57,7 @@ fn conn_param() -> ConnParam {
         initiator_depth: 1,
         retry_count: 6,
         rnr_retry_count: 6,
+        private: None,
     }
 }
 

@@ -88,6 +88,7 @@ pub(super) fn conn_param() -> ConnParam {
         initiator_depth: 1,
         retry_count: 6,
         rnr_retry_count: 7,
+        private: None,
     }
 }
 

@@ -35,6 +35,8 @@ use crate::ib::{
 use crate::smbdirect::wire::DescriptorList;
 use crate::smbdirect::Config;
 
+/// How long a rescan after an address event waits for ib_core's GID table.
+const ADDRESS_SETTLE_MS: u32 = 1_000;
 /// Pending connect requests a listener holds.
 const BACKLOG: u32 = 16;
 /// How often an acceptor looks up from waiting, to notice a stop.
@@ -98,6 +100,8 @@ pub struct ServerCore {
     #[pin]
     rescan: Work<ServerCore>,
     rescan_queued: AtomicBool,
+    /// The next rescan follows an address event: let ib_core catch up.
+    rescan_settle: AtomicBool,
 }
 
 impl_has_work! {
@@ -109,6 +113,11 @@ impl WorkItem for ServerCore {
 
     fn run(this: Arc<ServerCore>) {
         this.rescan_queued.store(false, Ordering::Release);
+        if this.rescan_settle.swap(false, Ordering::AcqRel) {
+            // An address is bindable on a RoCE device once ib_core has put
+            // it in the GID table, from a work item of its own.
+            crate::ib::sleep_ms(ADDRESS_SETTLE_MS);
+        }
         ServerCore::rescan(this.as_arc_borrow());
         this.leave();
     }
@@ -116,6 +125,11 @@ impl WorkItem for ServerCore {
 
 impl DeviceListener for ServerCore {
     fn device_added(this: ArcBorrow<'_, Self>) {
+        Self::queue_rescan(this);
+    }
+
+    fn address_added(this: ArcBorrow<'_, Self>) {
+        this.rescan_settle.store(true, Ordering::Release);
         Self::queue_rescan(this);
     }
 }
@@ -331,6 +345,7 @@ impl Server {
                 idle <- new_condvar!("smbdrs_server_idle"),
                 rescan <- new_work!("smbdrs_server_rescan"),
                 rescan_queued: AtomicBool::new(false),
+                rescan_settle: AtomicBool::new(false),
             }),
             GFP_KERNEL,
         )?;

@@ -34,6 +34,43 @@ pub struct IrdOrd {
     pub ord: u8,
 }
 
+impl IrdOrd {
+    /// The 8 bytes of connect private data that carry IRD/ORD over iWARP:
+    /// IRD then ORD, big-endian 32-bit. MPA v1 (legacy iWARP) has no
+    /// negotiation of its own, so Windows and Linux peers send these
+    /// alongside the connection parameters.
+    pub fn to_iwarp_private(self) -> [u8; 8] {
+        let mut out = [0u8; 8];
+        out[..4].copy_from_slice(&u32::from(self.ird).to_be_bytes());
+        out[4..].copy_from_slice(&u32::from(self.ord).to_be_bytes());
+        out
+    }
+
+    /// The peer's IRD/ORD from an iWARP connect request's private data,
+    /// when the peer is legacy: the data is exactly 8 bytes and disagrees
+    /// with what the connection parameters `reported` (an MPA v2 peer
+    /// sends the same values; cifs sends them in host order, which also
+    /// disagrees, as ksmbd treats it). Values are cut to 255, the width of
+    /// the connection parameters. `None` otherwise: keep `reported`.
+    pub fn from_iwarp_private(private: &[u8], reported: IrdOrd) -> Option<IrdOrd> {
+        let (ird, ord) = match private {
+            [a, b, c, d, e, f, g, h] => (
+                u32::from_be_bytes([*a, *b, *c, *d]),
+                u32::from_be_bytes([*e, *f, *g, *h]),
+            ),
+            _ => return None,
+        };
+        if (ird, ord) == (u32::from(reported.ird), u32::from(reported.ord)) {
+            return None;
+        }
+        let cut = |v: u32| u8::try_from(v).unwrap_or(u8::MAX);
+        Some(IrdOrd {
+            ird: cut(ird),
+            ord: cut(ord),
+        })
+    }
+}
+
 /// Returns the IRD/ORD to accept or connect with: our ORD cannot exceed the
 /// reads the peer serves (its IRD) nor what the device initiates
 /// (`max_qp_init_rd_atom`), and our IRD cannot exceed the peer's ORD nor
@@ -154,6 +191,41 @@ mod tests {
         c.release(RdmaOp::Read, 2).unwrap();
         c.release(RdmaOp::Write, 6).unwrap();
         assert_eq!((c.held(), c.reads()), (0, 0));
+    }
+
+    /// Legacy iWARP private data: taken only when it is 8 bytes and
+    /// disagrees with the connection parameters; cut to a byte; written
+    /// back big-endian.
+    #[test]
+    fn iwarp_private_data() {
+        let reported = IrdOrd { ird: 32, ord: 1 };
+        let same = reported.to_iwarp_private();
+        assert_eq!(same, [0, 0, 0, 32, 0, 0, 0, 1]);
+        assert_eq!(IrdOrd::from_iwarp_private(&same, reported), None);
+        let legacy = [0, 0, 0, 8, 0, 0, 0, 4];
+        assert_eq!(
+            IrdOrd::from_iwarp_private(&legacy, reported),
+            Some(IrdOrd { ird: 8, ord: 4 })
+        );
+        // cifs writes host order (little-endian): 32 and 1.
+        let cifs = [32, 0, 0, 0, 1, 0, 0, 0];
+        assert_eq!(
+            IrdOrd::from_iwarp_private(&cifs, reported),
+            Some(IrdOrd { ird: 255, ord: 255 })
+        );
+        assert_eq!(IrdOrd::from_iwarp_private(&legacy[..7], reported), None);
+        assert_eq!(IrdOrd::from_iwarp_private(&[0; 9], reported), None);
+        assert_eq!(IrdOrd::from_iwarp_private(&[], reported), None);
+        let big = [0, 0, 1, 0, 0, 0, 0, 255];
+        assert_eq!(
+            IrdOrd::from_iwarp_private(&big, reported),
+            Some(IrdOrd { ird: 255, ord: 255 })
+        );
+        let one_differs = [0, 0, 0, 32, 0, 0, 0, 2];
+        assert_eq!(
+            IrdOrd::from_iwarp_private(&one_differs, reported),
+            Some(IrdOrd { ird: 32, ord: 2 })
+        );
     }
 
     /// Each side's depth is bounded by the other side and by the device.
