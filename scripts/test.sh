@@ -47,7 +47,7 @@ run_step engine scripts/engine-tests.sh
 if run_step kernel scripts/kernel-test.sh debug; then
 	run_step initramfs qemu/mkinitramfs.sh debug &&
 		run_step vm qemu/run.py --flavor debug --out "$logdir/vm" \
-			--set fio_mib=16 --set sha_mib=8 \
+			--set fio_mib=16 --set sha_mib=8 --set cycles=3 \
 			--scenario suite-basics --scenario suite-rxe --scenario suite-siw
 	# make bench's report over suite-siw's tiny bench part: every row and
 	# job measured, the table and plots made.
