@@ -502,7 +502,7 @@ impl WorkHandler for ConnCore {
     type Tag = Tag;
 
     fn complete(this: ArcBorrow<'_, Self>, done: Done<Tag>) {
-        {
+        let needed = {
             let mut st = this.state.lock();
             match (done.kind, &done.tag) {
                 (WorkKind::Recv, _) => Self::received(this, &mut st, done),
@@ -521,8 +521,13 @@ impl WorkHandler for ConnCore {
                 _ => drop(done),
             }
             Self::handle_events(this, &mut st);
+            st.needs_pump()
+        };
+        // Most completions leave nothing to post: skip the posting path
+        // (its mutex and lock round trips showed in the 4 KiB profile).
+        if needed {
+            Self::pump(this);
         }
-        Self::pump(this);
     }
 }
 

@@ -293,6 +293,19 @@ pub(super) struct State {
 }
 
 impl State {
+    /// Whether a pump would find anything to post or a timer to arm
+    /// sooner: receives owed or wanted, something to transmit, an event,
+    /// or an engine deadline earlier than the one armed.
+    pub(super) fn needs_pump(&self) -> bool {
+        if self.reposts_owed > 0 || !self.engine.is_idle() {
+            return true;
+        }
+        match self.engine.poll_timeout() {
+            Some(t) => self.timer_at.is_none_or(|armed| t.as_millis() < armed),
+            None => false,
+        }
+    }
+
     pub(super) fn new(
         engine: KBox<Engine>,
         slots: usize,

@@ -711,6 +711,26 @@ impl Engine {
         }
     }
 
+    /// Whether the transport has nothing to do for the engine now: no
+    /// receive to post, nothing to transmit (a fragment, a credit grant, a
+    /// keepalive or an answer), no event. A transport may skip polling an
+    /// idle engine (a completion that changed nothing it must act on); when
+    /// unsure this says `false`. Time passing is apart: see
+    /// [`Engine::poll_timeout`].
+    pub fn is_idle(&self) -> bool {
+        if self.disconnect.is_some() || self.connected_event || self.negotiate_pending {
+            return false;
+        }
+        if self.receives_wanted() > 0 || self.queue.has_done() {
+            return false;
+        }
+        !(self.state == State::Connected
+            && (self.queue.has_unsent()
+                || self.response_requested
+                || self.keepalive_pending
+                || self.credits.wants_credit_message()))
+    }
+
     /// Returns the number of free receive buffers to post now, if any. They
     /// count as posted once reported with `on_receives_posted`.
     pub fn poll_receives(&mut self) -> Option<u16> {

@@ -317,6 +317,15 @@ impl SendQueue {
         Ok(())
     }
 
+    /// Whether [`SendQueue::pop_done`] may have something to pop (a
+    /// cancelled head counts: popping it is work).
+    pub fn has_done(&self) -> bool {
+        match self.entry(0) {
+            Some(e) => e.len == 0 || (self.current != 0 && e.in_flight == 0),
+            None => false,
+        }
+    }
+
     /// Removes the oldest message if all its fragments were sent and
     /// completed, and returns its identifier; cancelled messages at the head
     /// are dropped on the way.
@@ -505,6 +514,8 @@ mod tests {
         let b = q.push(10, None).unwrap();
         assert_eq!(q.len(), 2);
         assert!(!q.mid_message());
+        // Nothing sent: nothing done.
+        assert!(!q.has_done());
         let (id, f) = q.peek_fragment(1340).unwrap();
         assert_eq!(id, a);
         q.commit_fragment(&f);
@@ -517,12 +528,17 @@ mod tests {
             q.commit_fragment(&f);
         }
         assert!(!q.mid_message());
+        // Sent, not completed: not done.
+        assert!(!q.has_done());
         assert_eq!(q.pop_done(), None);
         assert!(q.on_complete(a));
         assert!(q.on_complete(a));
+        assert!(!q.has_done());
         assert!(q.on_complete(a));
         assert!(!q.on_complete(a));
+        assert!(q.has_done());
         assert_eq!(q.pop_done(), Some(a));
+        assert!(!q.has_done());
         assert_eq!(q.pop_done(), None);
         assert!(q.has_unsent());
     }
@@ -574,6 +590,8 @@ mod tests {
         assert!(!q.on_complete(b));
         assert!(q.on_complete(c));
         assert_eq!(q.pop_done(), Some(a));
+        // A cancelled head is work to pop.
+        assert!(q.has_done());
         // The cancelled message is dropped silently on the way to c.
         assert_eq!(q.pop_done(), Some(c));
         assert!(q.is_empty());

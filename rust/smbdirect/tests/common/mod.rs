@@ -120,6 +120,14 @@ impl Node {
         }
     }
 
+    /// The engine's `is_idle`; the peer model never claims it.
+    fn is_idle(&self) -> bool {
+        match self {
+            Node::Engine(e) => e.is_idle(),
+            Node::Peer(_) => false,
+        }
+    }
+
     fn poll_transmit(&mut self, max: u32) -> Option<SimTransmit> {
         match self {
             Node::Engine(e) => e.poll_transmit(max).map(|t| SimTransmit {
@@ -416,7 +424,10 @@ impl Side {
                     Err(e) => panic!("{}: send_message failed: {e:?}", self.name),
                 }
             }
+            // An engine that says it is idle must have nothing to give.
+            let idle = self.engine.is_idle();
             if let Some(n) = self.engine.poll_receives() {
+                assert!(!idle, "{}: idle, yet {n} receives to post", self.name);
                 any = true;
                 self.to_post += usize::from(n);
                 if !self.lazy_posts {
@@ -426,6 +437,7 @@ impl Side {
             }
             let max = self.max_payload();
             if let Some(t) = self.engine.poll_transmit(max) {
+                assert!(!idle, "{}: idle, yet a {:?} to transmit", self.name, t.kind);
                 any = true;
                 self.transmit(t, max, wire_out);
                 continue;
@@ -433,6 +445,7 @@ impl Side {
             let Some(event) = self.engine.poll_event() else {
                 break;
             };
+            assert!(!idle, "{}: idle, yet an event {event:?}", self.name);
             any = true;
             match event {
                 Event::Connected(_) => self.connected = true,
@@ -720,6 +733,13 @@ impl Pair {
             moved |= self.server.consume(self.now, usize::MAX) > 0;
             self.check_credit_backing();
             if !moved {
+                // Settled: an engine with nothing left to do says so, so
+                // that a transport may skip it.
+                for side in [&self.client, &self.server] {
+                    if side.engine.is_engine() && side.disconnect.is_none() {
+                        assert!(side.engine.is_idle(), "{}: settled but not idle", side.name);
+                    }
+                }
                 return;
             }
         }
