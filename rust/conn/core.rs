@@ -418,6 +418,10 @@ impl ConnCore {
         }
         self.wake_all();
         let Some(r) = res else {
+            // Already torn down (the lock serialises teardowns), or never
+            // set up: nothing is posted.
+            self.state.lock().drained = true;
+            self.wake_all();
             return;
         };
         r.timer.stop();
@@ -434,6 +438,8 @@ impl ConnCore {
         // Drains: every completion runs (and gives its buffer back) before
         // this returns.
         drop(qp);
+        self.state.lock().drained = true;
+        self.wake_all();
         // The pooled buffers hold the protection domain: free them before
         // the identifier goes.
         let (recvs, headers, ready, partial, mrs) = {
@@ -474,6 +480,25 @@ impl ConnCore {
                 *left = jiffies;
                 Ok(true)
             }
+        }
+    }
+
+    /// Waits, however long it takes, until the teardown has drained the
+    /// queue pair (it is queued whenever the connection breaks). A caller
+    /// whose work request may still be posted must not return before: it
+    /// frees the memory the request reads or writes once it returns, and a
+    /// page reference does not keep slab memory (ksmbd's response
+    /// buffers, cifs's request headers).
+    pub(super) fn wait_drained(
+        queue: &CondVar,
+        st: &mut kernel::sync::lock::Guard<
+            '_,
+            State,
+            kernel::sync::lock::spinlock::SpinLockBackend,
+        >,
+    ) {
+        while !st.drained {
+            queue.wait(st);
         }
     }
 

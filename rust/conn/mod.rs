@@ -556,6 +556,8 @@ impl Connection {
                 break Ok(());
             }
             if let Some(e) = st.broken() {
+                // Fragments of this message may still be with the device.
+                ConnCore::wait_drained(&core.sendable, &mut st);
                 break Err(e);
             }
             let why = match ConnCore::wait(&core.sendable, &mut st, &mut left) {
@@ -574,6 +576,7 @@ impl Connection {
                     why
                 );
                 ConnCore::fail(core, &mut st, why);
+                ConnCore::wait_drained(&core.sendable, &mut st);
             }
             break Err(why);
         };

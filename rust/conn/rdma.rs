@@ -125,6 +125,8 @@ impl ConnCore {
                 why
             );
             Self::fail(this, &mut st, why);
+            // The work request still reads or writes the caller's memory.
+            Self::wait_drained(&this.ops, &mut st);
             return (Err(why), None);
         }
     }

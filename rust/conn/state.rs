@@ -277,6 +277,9 @@ pub(super) struct State {
     /// once, and re-arm then (moving a delayed work on every completion
     /// costs more than an early wakeup per keepalive interval).
     pub(super) timer_at: Option<u64>,
+    /// The teardown has drained the queue pair: no work request holds a
+    /// caller's memory any more.
+    pub(super) drained: bool,
     /// Header buffers of sends not in flight.
     pub(super) free_headers: Ring<DmaBuf>,
     /// Fast-registration regions not in use.
@@ -334,6 +337,7 @@ impl State {
             free_recvs: Ring::with_capacity(recvs)?,
             reposts_owed: 0,
             timer_at: None,
+            drained: false,
             free_headers: Ring::with_capacity(headers)?,
             free_mrs: Ring::with_capacity(mrs)?,
             mr_pages,
