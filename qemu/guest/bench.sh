@@ -159,6 +159,15 @@ bench_raw() {
 	kill $qpid 2>/dev/null
 }
 
+# bench_setup: what every bench boot needs once: crypto, the veth pair,
+# cifs and smbdirect_rs.
+bench_setup() {
+	load_crypto
+	net_setup || require "veth setup" 1
+	load cifs || exit 1
+	load smbdirect_rs || exit 1
+}
+
 # bench_run ROUNDS DEVICES...: the interleaved rounds. Setup once: crypto,
 # veth, cifs, smbdirect_rs. Sizes from BENCH_MIB, BENCH_SECS,
 # BENCH_VERIFY_MIB, else smbdrs.bench_mib, bench_secs, bench_verify_mib.
@@ -168,10 +177,7 @@ bench_run() {
 	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 256)}
 	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
 	BENCH_VERIFY_MIB=${BENCH_VERIFY_MIB:-$(param bench_verify_mib 32)}
-	load_crypto
-	net_setup || require "veth setup" 1
-	load cifs || exit 1
-	load smbdirect_rs || exit 1
+	bench_setup
 	note bench_sizes "seq $BENCH_MIB MiB, random $BENCH_SECS s, verify $BENCH_VERIFY_MIB MiB, $rounds rounds"
 	for r in $(seq 1 "$rounds"); do
 		for dev in $(rotate "$r" "$@"); do
@@ -231,10 +237,7 @@ bench_profile() {
 	local dev row job rw out c0 c1
 	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 64)}
 	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
-	load_crypto
-	net_setup || require "veth setup" 1
-	load cifs || exit 1
-	load smbdirect_rs || exit 1
+	bench_setup
 	for dev in "$@"; do
 		rdma_link "$dev" "${dev}0" || continue
 		BENCH_SERVER=

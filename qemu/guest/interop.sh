@@ -418,13 +418,9 @@ rs_server_start() {
 # the Rust server runs is listened on (the address notifier's rescan), and
 # the C client mounts through it over RDMA; the address goes again after.
 new_address() {
-	local tag=$1 port=$2 ip=192.0.2.11 i out rc
+	local tag=$1 port=$2 ip=192.0.2.11 out rc
 	$IP addr add $ip/24 dev veth0
-	for i in $(seq 1 15); do
-		klog | grep -q "smbdirect-rs: server: listening on $ip:$port" && break
-		sleep 1
-	done
-	klog | grep -q "smbdirect-rs: server: listening on $ip:$port"
+	klog_wait 15 "smbdirect-rs: server: listening on $ip:$port"
 	check "${tag}new_address_listened" $? "$(klog | grep 'smbdirect-rs: server' | tail -n 3)"
 	out=$(SERVER_IP=$ip && cifs_mount ",rdma,rdma_impl=c" 2>&1)
 	rc=$?
@@ -456,11 +452,7 @@ interop_c_rs() {
 	# Without smbdirect_rs, a Rust ksmbd does not start, and says why.
 	KSMBD_RDMA_IMPL=rust ksmbd_setup || exit 1
 	/usr/sbin/ksmbd.mountd -n >>/tmp/mountd.log 2>&1 &
-	for i in $(seq 1 15); do
-		klog | grep -q 'rdma_impl=rust needs the smbdirect_rs module' && break
-		sleep 1
-	done
-	klog | grep -q 'rdma_impl=rust needs the smbdirect_rs module'
+	klog_wait 15 'rdma_impl=rust needs the smbdirect_rs module'
 	check "rs_server_without_module_refused" $? "$(klog | grep -iE 'ksmbd|smb_direct' | tail -n 3)"
 	/usr/sbin/ksmbd.control -s >/dev/null 2>&1
 	sleep 2

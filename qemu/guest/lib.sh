@@ -120,6 +120,17 @@ klog() {
 	fi
 }
 
+# klog_wait SECS PATTERN: waits up to SECS seconds for PATTERN (grep -E)
+# in klog; its status says whether it came.
+klog_wait() {
+	local i
+	for i in $(seq 1 "$1"); do
+		klog | grep -qE "$2" && return 0
+		sleep 1
+	done
+	klog | grep -qE "$2"
+}
+
 # part NAME CMD...: one part of a boot that runs several (make test's
 # suites share a boot, and its kmemleak scan, between parts that used to
 # boot alone). CMD runs in a subshell, so a failed require ends that part
