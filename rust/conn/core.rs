@@ -37,7 +37,7 @@ use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
 use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
 
 use super::read::ReadCursor;
-use super::state::{Phase, State};
+use super::state::{Phase, State, StateGuard};
 use crate::ib::{
     errno, CmEvent, CmId, CmWatcher, Cq, Done, Pd, QueuePair, SendPayload, Timer, TimerHandler,
     WorkHandler, WorkKind,
@@ -466,11 +466,7 @@ impl ConnCore {
     /// jiffies; `Err` on a signal, `Ok(false)` on timeout.
     pub(super) fn wait(
         queue: &CondVar,
-        st: &mut kernel::sync::lock::Guard<
-            '_,
-            State,
-            kernel::sync::lock::spinlock::SpinLockBackend,
-        >,
+        st: &mut StateGuard<'_>,
         left: &mut kernel::time::Jiffies,
     ) -> Result<bool> {
         match queue.wait_interruptible_timeout(st, *left) {
@@ -489,14 +485,7 @@ impl ConnCore {
     /// frees the memory the request reads or writes once it returns, and a
     /// page reference does not keep slab memory (ksmbd's response
     /// buffers, cifs's request headers).
-    pub(super) fn wait_drained(
-        queue: &CondVar,
-        st: &mut kernel::sync::lock::Guard<
-            '_,
-            State,
-            kernel::sync::lock::spinlock::SpinLockBackend,
-        >,
-    ) {
+    pub(super) fn wait_drained(queue: &CondVar, st: &mut StateGuard<'_>) {
         while !st.drained {
             queue.wait(st);
         }

@@ -13,7 +13,7 @@
 use kernel::prelude::*;
 
 use super::core::ConnCore;
-use super::state::State;
+use super::state::StateGuard;
 use super::Connection;
 use crate::ib::{errno, DmaBuf};
 use crate::smbdirect::Delivery;
@@ -182,11 +182,7 @@ impl Connection {
 
     /// Gives a receive buffer whose payload was read back to the pool, and
     /// tells the engine, which may grant the peer a credit for it.
-    fn recycle(
-        core: kernel::sync::ArcBorrow<'_, ConnCore>,
-        mut st: kernel::sync::lock::Guard<'_, State, kernel::sync::lock::spinlock::SpinLockBackend>,
-        buf: DmaBuf,
-    ) {
+    fn recycle(core: kernel::sync::ArcBorrow<'_, ConnCore>, mut st: StateGuard<'_>, buf: DmaBuf) {
         if st.broken().is_some() {
             // The teardown may have emptied the pools already: free the
             // buffer rather than keep the device's PD alive.

@@ -251,6 +251,10 @@ pub struct ConnCounters {
     pub context_misses: u64,
 }
 
+/// The state lock held: what waits and the reader's recycling take.
+pub(super) type StateGuard<'a> =
+    kernel::sync::lock::Guard<'a, State, kernel::sync::lock::spinlock::SpinLockBackend>;
+
 /// Everything behind the state lock.
 pub(super) struct State {
     /// Boxed: the engine is over 3 KiB, and a connection is set up on the
