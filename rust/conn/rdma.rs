@@ -21,7 +21,7 @@ use kernel::prelude::*;
 use kernel::sync::ArcBorrow;
 
 use super::core::{ConnCore, Tag};
-use super::state::{Ring, State};
+use super::state::State;
 use super::Connection;
 use crate::ib::{
     errno, Access, DmaDir, FastRegMr, NoIoScope, PageBuf, PageSpan, RemoteKey, RwCtx, RwDir, SgBuf,
@@ -376,6 +376,51 @@ fn split_spans(spans: KVec<PageSpan>, max_pages: usize) -> Result<KVec<KVec<Page
 }
 
 /// The spans covering bytes `at..at + len` of `spans`, sharing their pages.
+/// The operations one RDMA call has in flight, oldest first: (slot,
+/// credits held). Kept in place, as most calls post one; a call with more
+/// waits for each beyond this many at once.
+struct Inflight {
+    ops: [(u16, u16); Inflight::MAX],
+    head: usize,
+    len: usize,
+}
+
+impl Inflight {
+    const MAX: usize = 16;
+
+    fn new() -> Self {
+        Self {
+            ops: [(0, 0); Self::MAX],
+            head: 0,
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `op`, or gives it back when full.
+    fn push(&mut self, op: (u16, u16)) -> Result<(), (u16, u16)> {
+        if self.len == Self::MAX {
+            return Err(op);
+        }
+        self.ops[(self.head + self.len) % Self::MAX] = op;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Option<(u16, u16)> {
+        if self.len == 0 {
+            return None;
+        }
+        let op = self.ops[self.head];
+        self.head = (self.head + 1) % Self::MAX;
+        self.len -= 1;
+        Some(op)
+    }
+}
+
 fn sub_spans(spans: &[PageSpan], at: u64, len: u64) -> Result<KVec<PageSpan>> {
     let mut out = KVec::new();
     let mut pos = 0u64;
@@ -499,9 +544,7 @@ impl Connection {
             RwDir::Read => RdmaOp::Read,
             RwDir::Write => RdmaOp::Write,
         };
-        // Operations in flight: (slot, credits held), at most one per slot.
-        let slots = core.state.lock().ops.len();
-        let mut inflight: Ring<(u16, u16)> = Ring::with_capacity(slots)?;
+        let mut inflight = Inflight::new();
         let mut result = Ok(());
         let mut at = 0u64;
         'descriptors: for key in remote {
