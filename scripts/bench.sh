@@ -9,7 +9,9 @@
 #       (the scripts alone, tiny, on the debug kernel)
 #   BENCH_PROFILE=1 make bench (make bench-profile): instead of the
 #       figures, perf's profile of random 4 KiB I/O for every pair,
-#       written to results/bench-*/profile.txt
+#       written to results/bench-*/profile.txt; narrowed with
+#       PROFILE_ROWS=c-rs,rs-rs PROFILE_JOBS=randread PROFILE_QD=1
+#       PROFILE_FREQ=2000 PROFILE_FOCUS=smbdrs_server_rdma (call trees)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +33,11 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
 	qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs \
 		--set "bench_mib=${BENCH_MIB:-64}" --set "bench_secs=${BENCH_SECS:-5}" \
 		--set "bench_devices=${BENCH_DEVICES:-rxe,siw}" ${BENCH_CPU:+--cpu "$BENCH_CPU"} \
+		${PROFILE_ROWS:+--set "profile_rows=$PROFILE_ROWS"} \
+		${PROFILE_JOBS:+--set "profile_jobs=$PROFILE_JOBS"} \
+		${PROFILE_QD:+--set "profile_qd=$PROFILE_QD"} \
+		${PROFILE_FREQ:+--set "profile_freq=$PROFILE_FREQ"} \
+		${PROFILE_FOCUS:+--set "profile_focus=$PROFILE_FOCUS"} \
 		--scenario bench-profile || rc=$?
 	sed -n 's/^.*smbdrs: profile //p' "$out/bench-profile/console.log" >"$out/profile.txt"
 	echo "bench: profile in $out/profile.txt"
@@ -44,6 +51,7 @@ qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs \
 # Debian's python3 has matplotlib (python3-matplotlib) for the plots.
 py=/usr/bin/python3
 [ -x $py ] || py=python3
-$py tools/bench-report.py "$out" --plots "$out/plots" --json "$out/bench.json" || rc=1
+$py tools/bench-report.py "$out" --plots "$out/plots" --json "$out/bench.json" |
+	tee "$out/report.txt" || rc=1
 echo "bench: results in $out (bench.json, plots/)"
 exit "$rc"

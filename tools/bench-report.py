@@ -41,9 +41,10 @@ MAIN.update({"rand-read-4k-qd1": ("lat_p50_us", "us p50"),
              "tcp_lat": ("lat_p50_us", "us")})
 
 
-def load(run_dir):
-    """The bench events of run.py's RUN_DIR/bench, or of one scenario's
-    directory (make test runs the bench as a part of a suite)."""
+def load(run_dir, kind="bench"):
+    """The KIND events ("bench" measurements, or "check" results) of
+    run.py's RUN_DIR/bench, or of one scenario's directory (make test runs
+    the bench as a part of a suite)."""
     path = Path(run_dir) / "results.jsonl"
     if not path.exists():
         path = Path(run_dir) / "bench" / "results.jsonl"
@@ -56,7 +57,7 @@ def load(run_dir):
             ev = json.loads(line)
         except ValueError:
             continue
-        if ev.get("event") == "bench":
+        if ev.get("event") == kind:
             events.append(ev)
     return events
 
@@ -203,11 +204,50 @@ def plots(summary, outdir):
     return made
 
 
+def brief(summary, checks):
+    """make demo's table: per device, each transport's 1 MiB throughput
+    (depth 8), 4 KiB IOPS (depth 16) and latency (depth 1), and whether
+    its data verified and it really ran over what it names."""
+    ok = {}
+    for c in checks:
+        ok.setdefault(c["name"], []).append(bool(c.get("ok")))
+
+    def passed(dev, row, what):
+        results = [v for name, vs in ok.items() for v in vs
+                   if name.startswith("bench_%s_%s_r" % (dev, row)) and name.endswith(what)]
+        return "-" if not results else ("ok" if all(results) else "FAILED")
+
+    lines = ["%-4s %-38s %9s %9s %9s %9s %9s %9s" % (
+        "dev", "transport", "write", "read", "4K read", "4K read", "verified", "transport")]
+    lines.append("%-4s %-38s %9s %9s %9s %9s %9s %9s" % (
+        "", "", "MB/s", "MB/s", "IOPS", "p50 us", "(sha256)", "checked"))
+    for dev in sorted(summary):
+        for row in ROWS[:5]:
+            if row not in summary[dev]:
+                continue
+            figs = [median(summary, dev, row, "seq-write-qd8", "MBps"),
+                    median(summary, dev, row, "seq-read-qd8", "MBps"),
+                    median(summary, dev, row, "rand-read-4k-qd16", "iops"),
+                    median(summary, dev, row, "rand-read-4k-qd1", "lat_p50_us")]
+            name = ROW_NAMES[row]
+            lines.append("%-4s %-38s %9s %9s %9s %9s %9s %9s" % (
+                dev, name[:38], *["-" if v is None else "%.0f" % v for v in figs],
+                passed(dev, row, "_verified"), passed(dev, row, "_transport")))
+        raw = [median(summary, dev, "raw", j, "MBps") for j in ("ib_write_bw", "ib_read_bw")]
+        if any(raw):
+            lines.append("%-4s %-38s %9s %9s" % (
+                dev, "raw device: RDMA write / read", *["-" if v is None else "%.0f" % v
+                                                        for v in raw]))
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run_dir")
     ap.add_argument("--plots", type=Path, default=None, help="directory for PNG plots")
     ap.add_argument("--json", type=Path, default=None, help="write the summary here")
+    ap.add_argument("--brief", action="store_true",
+                    help="make demo's short table and the Rust/C ratios only")
     ap.add_argument("--require-all", action="store_true",
                     help="fail unless every row has every job on every device measured")
     args = ap.parse_args()
@@ -216,6 +256,14 @@ def main():
         print("bench-report: no bench measurements in %s" % args.run_dir, file=sys.stderr)
         return 1
     summary = summarize(events)
+    if args.brief:
+        print(brief(summary, load(args.run_dir, "check")))
+        print("\nRust/C (medians; > 1: Rust is faster; latency as C/Rust):")
+        for label, dev, job, v in ratios(summary):
+            if label.startswith("Rust/C") and job in ("seq-write-qd8", "seq-read-qd8",
+                                                      "rand-read-4k-qd16", "rand-read-4k-qd1"):
+                print("  %-28s %-4s %-20s %.2f" % (label, dev, job, v))
+        return 0
     print("rows: " + "; ".join("%s = %s" % (r, ROW_NAMES[r]) for r in ROWS))
     print(table(summary))
     print("\nratios (medians; > 1 favours the first; latency as C/Rust):")

@@ -89,6 +89,17 @@ bench_row() {
 		check "bench_${dev}_${row}_mount" 1 "$out"
 		return 1
 	}
+	# The row is what it says: SMB Direct through the client it names
+	# (the server's is checked when it starts), or TCP.
+	case $row in
+	tcp) ! grep " $MNT " /proc/mounts | grep -q ',rdma' ;;
+	*)
+		grep " $MNT " /proc/mounts | grep -q ',rdma' &&
+			grep -q "SMBDirect implementation: $(bench_impl "${row%-*}")" /proc/fs/cifs/DebugData
+		;;
+	esac
+	check "bench_${dev}_${row}_r${round}_transport" $? \
+		"$(grep " $MNT " /proc/mounts; grep 'SMBDirect implementation' /proc/fs/cifs/DebugData)"
 	bench_fio "$round" "$dev" "$row" seq-write-qd1 write 1M 1
 	bench_fio "$round" "$dev" "$row" seq-write-qd8 write 1M 8
 	bench_fio "$round" "$dev" "$row" seq-read-qd1 read 1M 1
@@ -106,11 +117,31 @@ bench_row() {
 	umount $MNT
 }
 
-# bench_server IMPL: ksmbd (re)started with SMB Direct transport IMPL.
+# bench_impl SIDE: "rust" for rs, "c" for c.
+bench_impl() {
+	case $1 in
+	rs) echo rust ;;
+	*) echo c ;;
+	esac
+}
+
+# bench_server IMPL: ksmbd (re)started with SMB Direct transport IMPL; a
+# Rust one must say it serves.
 bench_server() {
+	local before i n
 	[ "$BENCH_SERVER" = "$1" ] && return 0
 	[ -n "$BENCH_SERVER" ] && ksmbd_stop
+	before=$(klog | grep -c 'serving with the Rust transport')
 	KSMBD_RDMA_IMPL=$1 ksmbd_start || return 1
+	if [ "$1" = rust ]; then
+		for i in $(seq 1 10); do
+			n=$(klog | grep -c 'serving with the Rust transport')
+			[ "$n" -gt "$before" ] && break
+			sleep 1
+		done
+		[ "$n" -gt "$before" ]
+		check "bench_server_rust_serving" $? "$(klog | grep -iE 'smb_direct' | tail -n 2)"
+	fi
 	BENCH_SERVER=$1
 }
 
@@ -226,22 +257,65 @@ profile_report() {
 		--dsos '[smbdirect_rs],[cifs],[ksmbd]' --percent-limit 2 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | head -n 40 |
 		sed "s|^|smbdrs: profile $label total |"
+	# Where the focus functions' time goes (smbdrs.profile_focus, symbols
+	# matched as substrings): of the samples with a focus function on the
+	# stack, the share of all samples under it, the callees it spends them
+	# in (the frame above it) and the functions running (the leaf).
+	[ -n "$PROFILE_FOCUS" ] || return 0
+	/usr/bin/perf script -i "$data" -F ip,sym 2>/dev/null | awk -v focus="$PROFILE_FOCUS" \
+		-v label="$label" '
+		function flush(   i, j, f, n) {
+			if (depth == 0) return
+			total++
+			n = split(focus, fs, " ")
+			for (j = 1; j <= n; j++) {
+				f = fs[j]
+				for (i = 1; i <= depth; i++) {
+					if (index(frame[i], f) == 0) continue
+					under[f]++
+					callee[f SUBSEP (i > 1 ? frame[i - 1] : "(self)")]++
+					leaf[f SUBSEP frame[1]]++
+					break
+				}
+			}
+			depth = 0
+		}
+		NF == 0 { flush(); next }
+		{ sym = $2; for (k = 3; k <= NF; k++) sym = sym " " $k
+		  sub(/\+0x[0-9a-f]+$/, "", sym); frame[++depth] = sym }
+		END {
+			flush()
+			for (key in callee) { split(key, kv, SUBSEP)
+				printf "%s callee %.2f %s\n", kv[1], 100 * callee[key] / total, kv[2] }
+			for (key in leaf) { split(key, kv, SUBSEP)
+				printf "%s leaf %.2f %s\n", kv[1], 100 * leaf[key] / total, kv[2] }
+			for (f in under)
+				printf "%s all %.2f %d-samples\n", f, 100 * under[f] / total, total
+		}' | sort -k1,2 -k3,3gr | awk '++seen[$1 " " $2] <= 25' |
+		sed "s|^|smbdrs: profile $label focus |"
 }
 
 # bench_profile DEVICES...: where the CPU goes at 4 KiB (make bench-profile):
 # on each device and SMB Direct row, fio's random 4 KiB read and write at
 # depth 16 for BENCH_SECS under perf (cpu-clock samples of both CPUs, so
 # client and server together), then perf's flat profile and the Rust
-# connection's counters.
+# connection's counters. Narrowed by smbdrs.profile_rows (c-rs,rs-rs),
+# profile_jobs (randread), profile_qd (1), profile_freq (samples per
+# second per CPU) and profile_focus (symbols whose call trees to print).
 bench_profile() {
-	local dev row job rw out c0 c1
+	local dev row job rw out c0 c1 rows jobs qd freq
 	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 64)}
 	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
+	rows=$(param profile_rows "c-c rs-c c-rs rs-rs" | tr , ' ')
+	jobs=$(param profile_jobs "randread randwrite" | tr , ' ')
+	qd=$(param profile_qd 16)
+	freq=$(param profile_freq 499)
+	PROFILE_FOCUS=$(param profile_focus "" | tr , ' ')
 	bench_setup
 	for dev in "$@"; do
 		rdma_link "$dev" "${dev}0" || continue
 		BENCH_SERVER=
-		for row in c-c rs-c c-rs rs-rs; do
+		for row in $rows; do
 			case $row in
 			*-rs) bench_server rust ;;
 			*) bench_server c ;;
@@ -256,14 +330,14 @@ bench_profile() {
 			# Laid out first, so that reads find data.
 			$FIO --name=layout --filename=$MNT/bench.bin --rw=write --bs=1M \
 				--size=${BENCH_MIB}M --direct=1 >/dev/null 2>&1
-			for rw in randread randwrite; do
-				job=$rw-4k-qd16
+			for rw in $jobs; do
+				job=$rw-4k-qd$qd
 				c0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 				out=$(/usr/bin/perf record -q --no-buildid --no-buildid-cache -a -g \
-					-e cpu-clock -F 499 -o /tmp/perf.data -- \
+					-e cpu-clock -F "$freq" -o /tmp/perf.data -- \
 					$FIO --name="$job" --filename=$MNT/bench.bin --rw=$rw --bs=4k \
 					--size=${BENCH_MIB}M --time_based --runtime="$BENCH_SECS" \
-					--direct=1 --invalidate=0 --ioengine=libaio --iodepth=16 \
+					--direct=1 --invalidate=0 --ioengine=libaio --iodepth="$qd" \
 					--thread --output-format=terse --terse-version=3 2>&1)
 				check "profile_${dev}_${row}_${job}" $? "$(echo "$out" | tail -n 3)"
 				c1=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
@@ -276,7 +350,7 @@ bench_profile() {
 				profile_report /tmp/perf.data "$dev $row $job"
 				rm -f /tmp/perf.data
 			done
-			grep -E "^(SMBDirect|Conn |Current|MR |Rust )" /proc/fs/cifs/DebugData |
+			grep -E "^(SMBDirect|Conn |Current|MR |Rust |Debug |Read Queue)" /proc/fs/cifs/DebugData |
 				sed "s|^|smbdrs: profile $dev $row debugdata |"
 			rm -f $MNT/bench.bin
 			umount $MNT
