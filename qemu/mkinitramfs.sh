@@ -87,6 +87,12 @@ for t in "${guest_tools[@]}"; do
 	fi
 	tools+=("/usr/bin/$t $out/tools/$t")
 done
+# smbd-hostile (tools/smbd-hostile/), the hostile MS-SMBD peer: linked
+# against the host's libibverbs and librdmacm (copied with it by ldd),
+# not static, since libibverbs loads its device providers with dlopen.
+make -s -C "$repo/tools/smbd-hostile" O="$out/tools" CC="${CC:-cc}" ||
+	die "cannot build tools/smbd-hostile (run scripts/install-deps.sh)"
+tools+=("/usr/bin/smbd-hostile $out/tools/smbd-hostile")
 
 want=$(stamp)
 if [ -f "$image" ] && [ "$(cat "$stampfile" 2>/dev/null)" = "$want" ]; then
@@ -177,7 +183,7 @@ cp -a "$moddir" "$stage/usr/lib/modules/"
 mkdir -p "$stage/smbdrs/scenarios" "$stage/smbdrs/selftest"
 cp "$repo/qemu/guest/init" "$stage/init"
 cp "$repo/qemu/guest/lib.sh" "$repo/qemu/guest/interop.sh" "$repo/qemu/guest/bench.sh" \
-	"$stage/smbdrs/"
+	"$repo/qemu/guest/hostile.sh" "$stage/smbdrs/"
 cp "$repo"/qemu/guest/scenarios/*.sh "$stage/smbdrs/scenarios/"
 cp "$repo"/tests/harness/scenarios/*.sh "$stage/smbdrs/selftest/"
 chmod 0755 "$stage/init"

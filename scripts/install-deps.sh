@@ -11,6 +11,7 @@ pkgs=(
 	flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 busybox-static ksmbd-tools cifs-utils
 	rdma-core ibverbs-utils ibverbs-providers rdmacm-utils perftest qperf
+	libibverbs-dev librdmacm-dev
 	fio iproute2 python3 python3-matplotlib jq gcc libc6-dev linux-perf
 )
 
