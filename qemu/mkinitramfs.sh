@@ -41,6 +41,7 @@ tools=(
 	"/usr/bin/ib_send_bw /usr/bin/ib_send_bw"
 	"/usr/bin/ib_read_bw /usr/bin/ib_read_bw"
 	"/usr/bin/ib_write_lat /usr/bin/ib_write_lat"
+	"/usr/bin/ib_send_lat /usr/bin/ib_send_lat"
 	"/usr/bin/ibv_devinfo /usr/bin/ibv_devinfo"
 	"/usr/bin/qperf /usr/bin/qperf"
 	"/usr/bin/sha256sum /usr/bin/sha256sum"

@@ -25,19 +25,19 @@ ROW_NAMES = {
     "c-rs": "SMB Direct, C client, Rust server",
     "rs-rs": "SMB Direct, Rust client, Rust server",
     "tcp": "SMB over TCP, C client, C server",
-    "raw": "raw device (perftest) and TCP (qperf)",
+    "raw": "raw device (best of perftest and qperf) and TCP (qperf)",
 }
 SEQ_JOBS = ["seq-write-qd1", "seq-write-qd8", "seq-read-qd1", "seq-read-qd8"]
 RAND_JOBS = ["rand-read-4k-qd1", "rand-write-4k-qd1", "rand-read-4k-qd16",
              "rand-write-4k-qd16"]
-RAW_JOBS = ["ib_write_bw", "ib_read_bw", "ib_write_lat", "tcp_bw", "tcp_lat"]
+RAW_JOBS = ["rdma_write_bw", "rdma_read_bw", "rdma_lat", "tcp_bw", "tcp_lat"]
 # The figure that matters for each job, and its unit.
 MAIN = {j: ("MBps", "MB/s") for j in SEQ_JOBS}
 MAIN.update({"rand-read-4k-qd1": ("lat_p50_us", "us p50"),
              "rand-write-4k-qd1": ("lat_p50_us", "us p50"),
              "rand-read-4k-qd16": ("iops", "IOPS"), "rand-write-4k-qd16": ("iops", "IOPS"),
-             "ib_write_bw": ("MBps", "MB/s"), "ib_read_bw": ("MBps", "MB/s"),
-             "tcp_bw": ("MBps", "MB/s"), "ib_write_lat": ("lat_p50_us", "us typical"),
+             "rdma_write_bw": ("MBps", "MB/s"), "rdma_read_bw": ("MBps", "MB/s"),
+             "tcp_bw": ("MBps", "MB/s"), "rdma_lat": ("lat_p50_us", "us typical"),
              "tcp_lat": ("lat_p50_us", "us")})
 
 
@@ -127,7 +127,7 @@ def ratios(summary):
                     out.append((label, dev, job, (y / x) if lower else (x / y)))
         # An SMB write is the server's RDMA read of the client's buffer, an
         # SMB read its RDMA write.
-        for job, raw in (("seq-write-qd8", "ib_read_bw"), ("seq-read-qd8", "ib_write_bw")):
+        for job, raw in (("seq-write-qd8", "rdma_read_bw"), ("seq-read-qd8", "rdma_write_bw")):
             r = median(summary, dev, "raw", raw, "MBps")
             for row in ("c-c", "rs-rs"):
                 x = median(summary, dev, row, job, "MBps")
@@ -233,11 +233,12 @@ def brief(summary, checks):
             lines.append("%-4s %-38s %9s %9s %9s %9s %9s %9s" % (
                 dev, name[:38], *["-" if v is None else "%.0f" % v for v in figs],
                 passed(dev, row, "_verified"), passed(dev, row, "_transport")))
-        raw = [median(summary, dev, "raw", j, "MBps") for j in ("ib_write_bw", "ib_read_bw")]
+        # An SMB write is the server's RDMA read, an SMB read its write.
+        raw = [median(summary, dev, "raw", j, "MBps") for j in ("rdma_read_bw", "rdma_write_bw")]
         if any(raw):
             lines.append("%-4s %-38s %9s %9s" % (
-                dev, "raw device: RDMA write / read", *["-" if v is None else "%.0f" % v
-                                                        for v in raw]))
+                dev, "raw device: RDMA read / RDMA write", *["-" if v is None else "%.0f" % v
+                                                             for v in raw]))
     return "\n".join(lines)
 
 

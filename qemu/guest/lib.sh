@@ -551,15 +551,15 @@ fault_walk() {
 # kv LINE KEY: the value of "KEY=value" in a self test's result line.
 kv() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 
-# perftest_bw BINARY DEVICE SIZE ITERS: perftest's average bandwidth (MB/s)
+# perftest_bw BINARY DEVICE SIZE ITERS [FLAGS]: perftest's average bandwidth (MB/s)
 # between the veth ends over rdma_cm (-R, which iWARP needs), server in the
 # background; empty if it failed.
 perftest_bw() {
-	local bin=$1 dev=$2 size=$3 n=$4 out
-	/usr/bin/$bin -d "$dev" -R -F -s "$size" -n "$n" >/tmp/$bin.server 2>&1 &
+	local bin=$1 dev=$2 size=$3 n=$4 extra=${5:-} out
+	timeout 300 /usr/bin/$bin -d "$dev" -R -F -s "$size" -n "$n" $extra >/tmp/$bin.server 2>&1 &
 	local spid=$!
 	sleep 2
-	out=$(/usr/bin/$bin -d "$dev" -R -F -s "$size" -n "$n" $SERVER_IP 2>&1)
+	out=$(timeout 300 /usr/bin/$bin -d "$dev" -R -F -s "$size" -n "$n" $extra $SERVER_IP 2>&1)
 	wait $spid
 	echo "$bin $size: $out" >&2
 	echo "$out" | awk -v s="$size" '$1 == s && NF >= 4 { print $4 }' | tail -n 1
