@@ -28,7 +28,7 @@ use ::core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Arc, Mutex};
 
-use crate::conn::{CallGate, Connection, OutMessage, Registration};
+use crate::conn::{CallGate, Connection, OutMessage, Registration, COPY_MAX};
 use crate::ib::{errno, KernelIter, RemoteKey, PAGE_SIZE};
 use crate::smbdirect::{Config, NegotiatedParams};
 
@@ -162,9 +162,27 @@ impl ClientConn {
         this.gate.wait_empty();
     }
 
-    /// Sends the bytes of `parts`, in order, as one message.
-    pub fn send<'a>(&self, parts: impl Iterator<Item = KernelIter<'a>>) -> Result {
+    /// Sends the bytes of `parts`, in order, as one message. Up to a page
+    /// is copied and queued ([`Connection::send_copy`]); longer messages
+    /// (writes below the RDMA threshold) go from cifs's pages, and this
+    /// returns once they have left.
+    pub fn send<'a>(&self, parts: impl Iterator<Item = KernelIter<'a>> + Clone) -> Result {
         let _in = self.gate.enter()?;
+        let len: usize = parts.clone().map(|p| p.count()).sum();
+        if (1..=COPY_MAX).contains(&len) {
+            // Most requests: copied and queued; cifs goes on at once.
+            return self.conn.send_copy(len, None, SEND_MS, |page| {
+                let mut at = 0;
+                for mut part in parts {
+                    let n = part.count();
+                    if n > 0 {
+                        part.copy_to_page(page, at, n)?;
+                        at += n;
+                    }
+                }
+                Ok(())
+            });
+        }
         let mut out = self.out.lock();
         out.clear();
         for mut part in parts {

@@ -161,9 +161,7 @@ impl ConnCore {
                     this.wake_all();
                 }
                 Event::MessageSent(id) => {
-                    if let Some(slot) = st.slot_of(id) {
-                        slot.sent = true;
-                    }
+                    st.message_sent(id);
                     sent = true;
                 }
                 Event::Disconnect(reason) => {

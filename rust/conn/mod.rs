@@ -35,6 +35,7 @@ mod core;
 mod gate;
 mod rdma;
 mod read;
+mod send;
 mod state;
 
 use ::core::net::{IpAddr, SocketAddr};
@@ -52,12 +53,13 @@ use crate::ib::{
 use crate::smbdirect::engine::MAX_HEADER_LEN;
 use crate::smbdirect::rdma::negotiate_ird_ord;
 use crate::smbdirect::{
-    port_for, Config, Consumer, DeviceCaps, Engine, Instant, IrdOrd, NegotiatedParams, Role,
-    SendError, Stats, TransportKind,
+    port_for, Config, Consumer, DeviceCaps, Engine, Instant, IrdOrd, NegotiatedParams, Role, Stats,
+    TransportKind,
 };
 
 pub use self::gate::{CallGate, Inside};
 pub use self::rdma::Registration;
+pub use self::send::COPY_MAX;
 pub use self::state::ConnCounters;
 
 /// Whether the legacy iWARP private data was reported yet (once a load).
@@ -476,115 +478,6 @@ impl Connection {
     /// The negotiated parameters.
     pub fn params(&self) -> Option<NegotiatedParams> {
         self.core.state.lock().params
-    }
-
-    /// Sends `msg` as one upper-layer message and returns once every
-    /// fragment has completed, so the caller may reuse its pages; waits at
-    /// most `timeout_ms` for room and credits.
-    ///
-    /// Many threads may send at once; messages leave whole, one after the
-    /// other, in the order their senders got in. A message longer than the
-    /// peer's maximum fragmented size fails with `EMSGSIZE`. A timeout (or
-    /// a signal) before any fragment left cancels the message; after that
-    /// it ends the connection, since a message cannot be half sent.
-    pub fn send(&self, msg: &mut OutMessage, timeout_ms: u32) -> Result {
-        self.send_message(msg, None, timeout_ms)
-    }
-
-    /// Sends `msg` like [`Connection::send`], its last fragment as a Send
-    /// with Invalidate of the peer's `rkey` (a region the peer registered
-    /// for this I/O, [MS-SMBD] 3.1.4.2): the peer need not invalidate it.
-    pub fn send_with_invalidate(&self, msg: &mut OutMessage, rkey: u32, timeout_ms: u32) -> Result {
-        self.send_message(msg, Some(rkey), timeout_ms)
-    }
-
-    fn send_message(
-        &self,
-        msg: &mut OutMessage,
-        invalidate: Option<u32>,
-        timeout_ms: u32,
-    ) -> Result {
-        let core = self.core.as_arc_borrow();
-        let mut left = ConnCore::jiffies(timeout_ms);
-        let mut st = core.state.lock();
-        let slot = loop {
-            if let Some(e) = st.broken() {
-                return Err(e);
-            }
-            if st.phase != Phase::Connected {
-                return Err(errno(kernel::bindings::ENOTCONN));
-            }
-            if st.has_free_slot() {
-                let now = core.now();
-                let queued = match invalidate {
-                    Some(rkey) => st.engine.send_message_with_invalidate(now, msg.len, rkey),
-                    None => st.engine.send_message(now, msg.len),
-                };
-                match queued {
-                    Ok(id) => match st.claim_slot(id, ::core::mem::take(&mut msg.spans)) {
-                        Ok(i) => break i,
-                        Err(spans) => {
-                            msg.spans = spans;
-                            let _ = st.engine.cancel_message(now, id);
-                        }
-                    },
-                    Err(SendError::QueueFull) => {}
-                    Err(SendError::MessageTooLarge { len, max }) => {
-                        pr_err_ratelimited!(
-                            "smbdirect-rs: message of {} bytes refused, the peer takes {}\n",
-                            len,
-                            max
-                        );
-                        return Err(errno(kernel::bindings::EMSGSIZE));
-                    }
-                    Err(SendError::EmptyMessage) => return Err(EINVAL),
-                    Err(_) => return Err(errno(kernel::bindings::ENOTCONN)),
-                }
-            }
-            st.counters.send_waits += 1;
-            if !ConnCore::wait(&core.sendable, &mut st, &mut left)? {
-                return Err(errno(kernel::bindings::ETIMEDOUT));
-            }
-        };
-        st.counters.messages_queued += 1;
-        drop(st);
-        ConnCore::pump(core);
-
-        let mut st = core.state.lock();
-        let result = loop {
-            if st.slots[slot].sent {
-                break Ok(());
-            }
-            if let Some(e) = st.broken() {
-                // Fragments of this message may still be with the device.
-                ConnCore::wait_drained(&core.sendable, &mut st);
-                break Err(e);
-            }
-            let why = match ConnCore::wait(&core.sendable, &mut st, &mut left) {
-                Ok(true) => continue,
-                Ok(false) => errno(kernel::bindings::ETIMEDOUT),
-                Err(e) => e,
-            };
-            let now = core.now();
-            let cancelled = match st.slots[slot].id {
-                Some(id) => st.engine.cancel_message(now, id).is_ok(),
-                None => false,
-            };
-            if !cancelled {
-                pr_err_ratelimited!(
-                    "smbdirect-rs: a message could not be sent in time ({:?}); ending the connection\n",
-                    why
-                );
-                ConnCore::fail(core, &mut st, why);
-                ConnCore::wait_drained(&core.sendable, &mut st);
-            }
-            break Err(why);
-        };
-        msg.spans = st.release_slot(slot);
-        drop(st);
-        // A freed slot may let another sender in.
-        core.sendable.notify_all();
-        result
     }
 
     /// A snapshot of the connection's counters. Takes only a spinlock, so

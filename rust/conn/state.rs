@@ -68,6 +68,9 @@ pub(super) struct Slot {
     pub(super) spans: SpanList,
     /// Set when the message has left (all fragments completed).
     pub(super) sent: bool,
+    /// Nobody waits for this message (a copy the connection owns): the
+    /// completion handler frees the slot once it has left.
+    pub(super) detached: bool,
     /// The message offset where `span_index` starts, to find the next
     /// fragment's first span without scanning from the start.
     cursor_offset: u32,
@@ -80,6 +83,7 @@ impl Slot {
             id: None,
             spans: SpanList::default(),
             sent: false,
+            detached: false,
             cursor_offset: 0,
             cursor_index: 0,
         }
@@ -138,6 +142,7 @@ impl Slot {
     fn reset(&mut self) {
         self.id = None;
         self.sent = false;
+        self.detached = false;
         self.cursor_offset = 0;
         self.cursor_index = 0;
     }
@@ -213,8 +218,10 @@ impl<T> Ring<T> {
 /// Counters of the connection layer, beside the engine's own.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConnCounters {
-    /// Upper-layer messages handed to `send`.
+    /// Upper-layer messages handed to `send` or `send_copy`.
     pub messages_queued: u64,
+    /// Of those, messages copied (`send_copy`), not waited for.
+    pub messages_copied: u64,
     /// Page spans mapped for sends (zero-copy payload pieces).
     pub payload_spans_mapped: u64,
     /// Times a sender waited for a free message slot or queue room.
@@ -362,6 +369,19 @@ impl State {
     /// The slot of message `id`.
     pub(super) fn slot_of(&mut self, id: MessageId) -> Option<&mut Slot> {
         self.slots.iter_mut().find(|s| s.id == Some(id))
+    }
+
+    /// Marks message `id` sent; a detached one's slot is freed, dropping
+    /// its copy (a page reference: no sleeping, no allocation).
+    pub(super) fn message_sent(&mut self, id: MessageId) {
+        let Some(i) = self.slots.iter().position(|s| s.id == Some(id)) else {
+            return;
+        };
+        if self.slots[i].detached {
+            drop(self.release_slot(i));
+        } else {
+            self.slots[i].sent = true;
+        }
     }
 
     /// Takes a free slot for message `id` with `spans`; gives the spans

@@ -119,6 +119,12 @@ extern "C" {
         bytes: usize,
         iter: *mut bindings::iov_iter,
     ) -> usize;
+    pub(crate) fn smbdrs_copy_page_from_iter(
+        page: *mut bindings::page,
+        offset: usize,
+        bytes: usize,
+        iter: *mut bindings::iov_iter,
+    ) -> usize;
     pub(crate) fn smbdrs_kmem_walk_pages(
         buf: *const c_void,
         len: usize,

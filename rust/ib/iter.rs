@@ -13,7 +13,7 @@ use kernel::ffi::c_void;
 use kernel::prelude::*;
 
 use super::ffi;
-use super::page::{spans_from_iter, SpanSink};
+use super::page::{spans_from_iter, within_page, PageRef, SpanSink};
 
 /// A borrowed iterator over kernel memory (KVEC, BVEC, FOLIOQ or XARRAY).
 /// Reading or taking spans from it advances it, as the C callers expect.
@@ -57,6 +57,24 @@ impl KernelIter<'_> {
             )
         };
         if copied == bytes.len() {
+            Ok(())
+        } else {
+            Err(EFAULT)
+        }
+    }
+
+    /// Copies the next `len` bytes into `page` at `offset` and advances
+    /// the iterator; `EINVAL` past the page, `EFAULT` if the iterator had
+    /// fewer bytes (it is then advanced by those it had).
+    pub fn copy_to_page(&mut self, page: &mut PageRef, offset: usize, len: usize) -> Result {
+        within_page(offset, len)?;
+        // SAFETY: By the type invariants the iterator and the page are
+        // valid; the range lies within the page, and `&mut` makes this the
+        // only access through a caller's handle.
+        let copied = unsafe {
+            ffi::smbdrs_copy_page_from_iter(page.as_ptr(), offset, len, self.iter.as_ptr())
+        };
+        if copied == len {
             Ok(())
         } else {
             Err(EFAULT)

@@ -29,7 +29,7 @@ use super::PAGE_SIZE;
 pub const MAX_PAYLOAD_SPANS: usize = 5;
 
 /// `EINVAL` unless `len` bytes at `offset` lie within one page.
-fn within_page(offset: usize, len: usize) -> Result {
+pub(crate) fn within_page(offset: usize, len: usize) -> Result {
     match offset.checked_add(len) {
         Some(end) if end <= PAGE_SIZE => Ok(()),
         _ => Err(EINVAL),

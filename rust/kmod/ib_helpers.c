@@ -260,6 +260,13 @@ size_t smbdrs_copy_to_iter(const void *addr, size_t bytes,
 	return copy_to_iter(addr, bytes, iter);
 }
 
+/* Copies @bytes from @iter into @page at @offset, advancing @iter. */
+size_t smbdrs_copy_page_from_iter(struct page *page, size_t offset,
+				  size_t bytes, struct iov_iter *iter)
+{
+	return copy_page_from_iter(page, offset, bytes, iter);
+}
+
 /* The same over @len bytes of kernel memory at @buf (kmalloc or vmalloc). */
 ssize_t smbdrs_kmem_walk_pages(const void *buf, size_t len,
 			       smbdrs_page_fn fn, void *ctx)

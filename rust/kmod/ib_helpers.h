@@ -52,6 +52,8 @@ ssize_t smbdrs_iter_walk_pages(struct iov_iter *iter, size_t len,
 size_t smbdrs_iter_count(const struct iov_iter *iter);
 size_t smbdrs_copy_to_iter(const void *addr, size_t bytes,
 			   struct iov_iter *iter);
+size_t smbdrs_copy_page_from_iter(struct page *page, size_t offset,
+				  size_t bytes, struct iov_iter *iter);
 ssize_t smbdrs_kmem_walk_pages(const void *buf, size_t len,
 			       smbdrs_page_fn fn, void *ctx);
 struct page *smbdrs_page_alloc(void);

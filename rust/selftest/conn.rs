@@ -18,7 +18,7 @@ use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
 use kernel::workqueue;
 
 use super::rdma::{Failure, Step};
-use crate::conn::{listen_smbd, ConnStats, Connection, OutMessage};
+use crate::conn::{listen_smbd, ConnStats, Connection, OutMessage, COPY_MAX};
 use crate::ib::{errno, Listener, PageRef, PageSpan, RemoteKey, PAGE_SIZE};
 use crate::smbdirect::Config;
 
@@ -226,6 +226,22 @@ fn sender(conn: Arc<Connection>, id: u32, max: u32, tally: Tally) -> Result<(), 
             }
         };
         let number = if last { END } else { numbered };
+        // Half of the messages that fit a page go copied (not waited for),
+        // mixed with the zero-copy ones: the reader checks their order.
+        if len as usize <= COPY_MAX && rng.below(2) == 0 {
+            let total = len as usize;
+            compose_range(id, number, total, 0, &mut bytes[..total]);
+            conn.send_copy(total, None, TIMEOUT_MS, |p| p.write(0, &bytes[..total]))
+                .step("send_copy")?;
+            let mut t = tally.lock();
+            t.sent += 1;
+            t.sent_bytes += u64::from(len);
+            seq += 1;
+            if total >= HEADER {
+                numbered += 1;
+            }
+            continue;
+        }
         // The first span starts at an odd offset, to check unaligned SGEs.
         let first = (rng.below(64) as usize) | 1;
         let first = first.min(PAGE_SIZE - 1);

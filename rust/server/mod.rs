@@ -27,7 +27,7 @@ use kernel::sync::{
 };
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
-use crate::conn::{listen_smbd, CallGate, Connection, OutMessage};
+use crate::conn::{listen_smbd, CallGate, Connection, OutMessage, COPY_MAX};
 use crate::ib::{
     errno, local_ipv4, spans_from_slice, DeviceListener, DeviceWatch, KernelIter, Listener,
     NoIoScope, RemoteKey,
@@ -437,20 +437,28 @@ impl ServerConn {
     }
 
     /// Sends the bytes of `iter` as one message, the last fragment as a
-    /// Send with Invalidate of `invalidate` if given.
+    /// Send with Invalidate of `invalidate` if given. Up to a page is
+    /// copied and queued ([`Connection::send_copy`]); longer responses go
+    /// from ksmbd's pages, and this returns once they have left.
     ///
     /// Senders do not wait for each other: each takes a span list of its
     /// own (a spare one, or a new one), so many responses are in flight at
     /// once, as ksmbd's workers send them.
     pub fn send(&self, iter: &mut KernelIter<'_>, invalidate: Option<u32>) -> Result {
         let _in = self.gate.enter()?;
+        let len = iter.count();
+        if (1..=COPY_MAX).contains(&len) {
+            // Most responses: copied, and ksmbd's worker goes on at once.
+            return self.conn.send_copy(len, invalidate, IO_MS, |page| {
+                iter.copy_to_page(page, 0, len)
+            });
+        }
         let mut out = self
             .spare
             .lock()
             .iter_mut()
             .find_map(Option::take)
             .unwrap_or_default();
-        let len = iter.count();
         let r = out.push_iter(iter, len).and_then(|()| match invalidate {
             Some(rkey) => self.conn.send_with_invalidate(&mut out, rkey, IO_MS),
             None => self.conn.send(&mut out, IO_MS),
