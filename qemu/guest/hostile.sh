@@ -39,7 +39,9 @@ rs_server_says() {
 	dt_total_too_large | dt_remaining_overflow) echo 'FragmentTooLarge' ;;
 	credits_exceeded) echo 'NoReceiveCredit' ;;
 	credits_overflow) echo 'CreditOverflow' ;;
-	silence) echo 'negotiation timed out' ;;
+	# wait_negotiated's timeout or the engine's negotiate timer, whichever
+	# fires first (both 120 s).
+	silence) echo 'negotiation timed out|NegotiateTimeout' ;;
 	esac
 }
 
@@ -109,12 +111,11 @@ conns_left() {
 # the background meanwhile, so it costs nothing, and is judged last.
 hostile_clients() {
 	local tag=$1 type=$2 assert=$3 port name line out expect before said
-	local bad=0 n=0 spid rc t0
+	local bad=0 n=0 spid rc
 	port=$(smbd_port "$type")
 	$HOSTILE client --server $SERVER_IP --port "$port" --case silence \
 		>/tmp/hostile-silence.out 2>&1 &
 	spid=$!
-	t0=$(now)
 	for name in $($HOSTILE client --list | grep -v opt-in | cut -d' ' -f1); do
 		before=$(rs_lines)
 		line=$($HOSTILE client --server $SERVER_IP --port "$port" --case "$name" 2>&1)
@@ -148,16 +149,7 @@ hostile_clients() {
 	metric "${tag}client_cases" "$n"
 	[ "$assert" = 1 ] || metric "${tag}client_cases_unexpected" "$bad"
 
-	# Random mutations of good messages, seeded (the seed is printed).
-	out=$($HOSTILE client --server $SERVER_IP --port "$port" \
-		--random "$(param hostile_random 20)" --seed "$(param hostile_seed 12)" 2>&1)
-	rc=$?
-	echo "$out"
-	note "${tag}random" "$(echo "$out" | head -n 1); $(echo "$out" | grep -c 'outcome=disconnected') disconnected, $(echo "$out" | grep -c 'outcome=still-connected') kept"
-	[ "$assert" = 1 ] && check "${tag}random_ran" $rc "$(echo "$out" | head -n 1)"
-
 	# The silent client: waits for the server's negotiate timeout.
-	before=$(elapsed "$t0" "$(now)")
 	wait $spid
 	line=$(grep '^case silence:' /tmp/hostile-silence.out)
 	echo "$line"
@@ -170,6 +162,17 @@ hostile_clients() {
 	else
 		note "${tag}silence" "$line"
 	fi
+
+	# Random mutations of good messages, seeded (the seed is printed),
+	# after the silence: its line must not fall in their burst of lines
+	# (our transport prints at most 10 in 5 s).
+	out=$($HOSTILE client --server $SERVER_IP --port "$port" \
+		--random "$(param hostile_random 20)" --seed "$(param hostile_seed 12)" 2>&1)
+	rc=$?
+	echo "$out"
+	note "${tag}random" "$(echo "$out" | head -n 1); $(echo "$out" | grep -c 'outcome=disconnected') disconnected, $(echo "$out" | grep -c 'outcome=still-connected') kept"
+	[ "$assert" = 1 ] && check "${tag}random_ran" $rc "$(echo "$out" | head -n 1)"
+	return 0
 }
 
 # hostile_server_side TAG TYPE IMPL: ksmbd with IMPL's transport (rust|c),
@@ -262,6 +265,15 @@ hostile_client_side() {
 	grep -q " $MNT " /proc/mounts && umount -l $MNT
 	[ "$impl" = rust ] && { load smbdirect_rs || exit 1; }
 	for name in $($HOSTILE server --list | cut -d' ' -f1); do
+		# Upstream's C client on a response granting no credits leaks
+		# its receive buffers and then uses its freed workqueue (KASAN,
+		# Documentation/hostile.md): skipped unless asked for
+		# (--set hostile_c_skip=).
+		if [ "$impl" = c ] && echo " $(param hostile_c_skip neg_credits_granted_0) " |
+			tr ',' ' ' | grep -q " $name "; then
+			note "${tag}${name}" "skipped (upstream use-after-free)"
+			continue
+		fi
 		before=$(rs_lines)
 		hostile_server_case "$tag" "$type" "$impl" "$name"
 		line=$LINE

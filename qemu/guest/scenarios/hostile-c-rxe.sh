@@ -1,0 +1,14 @@
+# smbdrs-kind: upstream
+# smbdrs-timeout: 1200
+# tools/smbd-hostile's catalogue over soft-RoCE (rxe) against upstream's C SMB
+# Direct server (ksmbd rdma_impl=c) and C client (rdma_impl=c), recorded
+# as notes and metrics (*_cases_unexpected), not asserted: the baseline
+# beside hostile-rxe, which asserts our Rust transports. Upstream code
+# only (smbdirect_rs is never loaded), so an upstream report is recorded
+# as upstream-fail: 6.12's C client leaks receive buffers when a server
+# grants no credits (neg_credits_granted_0, Documentation/hostile.md).
+. /smbdrs/lib.sh
+. /smbdrs/interop.sh
+. /smbdrs/hostile.sh
+part hostile-c-server-rxe hostile_server_side c_srv_ rxe c
+part hostile-c-client-rxe hostile_client_side c_cli_ rxe c
