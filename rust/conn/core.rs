@@ -351,6 +351,15 @@ impl ConnCore {
             let _ = st.free_recvs.push(buf);
             let now = this.now();
             st.engine.on_recv_failed(now);
+            if st.broken().is_none() && !crate::ib::wc_flushed(done.status) {
+                // The usual cause: the peer sent a message past the receive
+                // length it agreed to, which no receive buffer holds.
+                pr_err_ratelimited!(
+                    "smbdirect-rs: a receive failed ({}); a message longer than the agreed receive length ({} bytes) does this; ending the connection\n",
+                    crate::ib::wc_status_msg(done.status),
+                    st.params.map_or(0, |p| p.max_receive_size)
+                );
+            }
             if st.broken().is_none() {
                 Self::fail(this, st, crate::ib::wc_error(done.status));
             }
@@ -394,6 +403,12 @@ impl ConnCore {
         } else {
             st.counters.completion_errors += 1;
             st.engine.on_send_failed(now, token);
+            if st.broken().is_none() && !crate::ib::wc_flushed(done.status) {
+                pr_err_ratelimited!(
+                    "smbdirect-rs: a send failed ({}); ending the connection\n",
+                    crate::ib::wc_status_msg(done.status)
+                );
+            }
             if st.broken().is_none() {
                 Self::fail(this, st, crate::ib::wc_error(done.status));
             }

@@ -65,7 +65,9 @@ pub use page::{
 pub use qp::{exit, init, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError};
 pub use rw::{RwBuf, RwCtx, RwDir};
 pub use timer::{sleep_ms, Timer, TimerHandler};
-pub use verbs::{wc_error, Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind};
+pub use verbs::{
+    wc_error, wc_flushed, wc_status_msg, Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind,
+};
 
 /// The size of a page, the unit of memory registration.
 pub const PAGE_SIZE: usize = kernel::bindings::PAGE_SIZE;

@@ -325,9 +325,22 @@ pub trait WorkHandler: Send + Sync + Sized + 'static {
     fn complete(this: ArcBorrow<'_, Self>, done: Done<Self::Tag>);
 }
 
+/// Whether a work completion `status` is a flush: the queue pair went to
+/// the error state (a teardown), not a failure of this work request.
+pub fn wc_flushed(status: u32) -> bool {
+    status == bindings::ib_wc_status_IB_WC_WR_FLUSH_ERR
+}
+
+/// ib_core's name for a work completion `status` ("local length error").
+pub fn wc_status_msg(status: u32) -> &'static CStr {
+    // SAFETY: `ib_wc_status_msg` returns a static NUL-terminated string for
+    // every value ("unrecognized status" for unknown ones).
+    unsafe { CStr::from_char_ptr(bindings::ib_wc_status_msg(status)) }
+}
+
 /// Connection-level failures of an RDMA work request, as errors.
 pub fn wc_error(status: u32) -> Error {
-    if status == bindings::ib_wc_status_IB_WC_WR_FLUSH_ERR {
+    if wc_flushed(status) {
         super::errno(bindings::ECONNRESET)
     } else {
         EIO
