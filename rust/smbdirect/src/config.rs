@@ -141,7 +141,11 @@ impl Config {
     pub const fn default_server() -> Self {
         Config {
             max_read_write_size: 8 * 1_048_576,
-            rdma_credit_max: 16,
+            // Work requests, not I/Os: a 1 MiB transfer takes 8 of them
+            // over rxe (32 SGEs each) and 43 over siw (6). ksmbd lets its
+            // max read/write size (8 MiB) be in flight; 16 held the Rust
+            // server to one or two 1 MiB transfers at a time.
+            rdma_credit_max: 256,
             ..Self::default_client()
         }
     }

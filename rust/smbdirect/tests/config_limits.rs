@@ -333,11 +333,11 @@ fn fit_device_lowers_to_the_device() {
     let f = c.fit_device(&small).unwrap();
     assert_eq!(f.check_device(&small), Ok(()));
     // 127 WRs per queue (max_qp_wr less the drain WR, within half the CQ):
-    // 127 receives; 16 RDMA credits and 111 sends; 64 pages of 4 KiB per
+    // 127 receives; 31 RDMA credits (a quarter) and 96 sends; 64 pages of 4 KiB per
     // credit; whole messages in 126 buffers of 1340 payload bytes.
     assert_eq!((f.receive_credit_max, f.send_credit_target), (127, 127));
-    assert_eq!((f.rdma_credit_max, f.send_queue_depth), (16, 111));
-    assert_eq!(f.max_read_write_size, 16 * 64 * 4096);
+    assert_eq!((f.rdma_credit_max, f.send_queue_depth), (31, 96));
+    assert_eq!(f.max_read_write_size, 31 * 64 * 4096);
     assert_eq!(f.max_fragmented_recv_size, 126 * 1340);
 
     // A CQ smaller than twice the queues: half of it each way.

@@ -899,10 +899,11 @@ fn device_limits() {
         ..rxe
     };
     let server = Config::default_server();
+    let rdma = u32::from(server.rdma_credit_max);
     assert_eq!(
         server.check_device(&small),
         Err(smbdirect::ConfigError::QueueTooDeep {
-            needed: 255 + 16 + 1,
+            needed: 255 + rdma + 1,
             max_qp_wr: 128
         })
     );
@@ -913,7 +914,7 @@ fn device_limits() {
     assert_eq!(
         server.check_device(&cq),
         Err(smbdirect::ConfigError::CqTooSmall {
-            needed: 272 + 256,
+            needed: 255 + rdma + 1 + 256,
             max_cqe: 400
         })
     );
@@ -1058,12 +1059,15 @@ fn rdma_credits() {
         e.rdma_acquire(T0, RdmaOp::Read, 1),
         Err(RdmaError::WouldBlock)
     );
+    let max = Config::default_server().rdma_credit_max;
     e.rdma_acquire(T0, RdmaOp::Write, 14).unwrap();
+    e.rdma_acquire(T0, RdmaOp::Write, max - 16).unwrap();
     assert_eq!(
         e.rdma_acquire(T0, RdmaOp::Write, 1),
         Err(RdmaError::WouldBlock)
     );
-    assert_eq!(e.stats().rdma_credits_held, 16);
+    assert_eq!(e.stats().rdma_credits_held, max);
+    e.rdma_release(T0, RdmaOp::Write, max - 16).unwrap();
     e.rdma_release(T0, RdmaOp::Read, 2).unwrap();
     assert_eq!(
         e.rdma_release(T0, RdmaOp::Write, 15),
