@@ -22,4 +22,6 @@ exec qemu/run.py --flavor debug --out "$out" --set "cycles=$cycles" --set full=1
 	--scenario interop-rs-c-rxe --scenario interop-rs-c-siw \
 	--scenario interop-c-rs-rxe --scenario interop-c-rs-siw \
 	--scenario interop-rs-rs-rxe --scenario interop-rs-rs-siw \
-	--scenario firstlight-client --scenario firstlight-server --scenario perftest-rxe
+	--scenario firstlight-client --scenario firstlight-server --scenario perftest-rxe \
+	--scenario hostile-rxe --scenario hostile-siw \
+	--scenario hostile-c-rxe --scenario hostile-c-siw

@@ -8,11 +8,21 @@
 # rs-rs with their long checks ("full", interop.sh): the parallel tar/xz
 # workload and mount cycles (smbdrs.cycles), ksmbd restarted under the
 # mount (rs-c, c-rs), the device deleted and added again under it (rs-c,
-# c-rs), a busy unmount (rs-c) and 16 simultaneous mounts (c-rs).
+# c-rs), a busy unmount (rs-c) and 16 simultaneous mounts (c-rs); last,
+# hostile clients against the Rust server (hostile.sh, short).
 . /smbdrs/lib.sh
 . /smbdrs/interop.sh
+. /smbdrs/hostile.sh
 part conn-stream-rxe conn_stream rxe walk
 part interop-c-c-rxe interop_c_c rxe
 part interop-rs-c-rxe interop_rs_c rxe full
 part interop-c-rs-rxe interop_c_rs rxe full
 part interop-rs-rs-rxe interop_rs_rs rxe full
+# The hostile peer's short version (make soak runs hostile-rxe: the whole
+# catalogue, the silent client, 20 random connections): a few client cases
+# against the Rust server, then an honest mount and a clean unload.
+HOSTILE_ONLY="neg_version_high neg_credits_0 dt_second_negotiate dt_offset_overflow
+	dt_remaining_overflow dt_too_long_buffer credits_exceeded keepalive_flood"
+HOSTILE_SILENCE=0
+HOSTILE_RANDOM=3
+part hostile-rs-server-rxe hostile_server_side rs_srv_ rxe rust
