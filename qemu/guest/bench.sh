@@ -243,6 +243,18 @@ bench_setup() {
 	load smbdirect_rs || exit 1
 }
 
+# bench_clock WHEN: latencies need a fine clock: the TSC, not jiffies
+# (the kernel falls back to them when it finds the TSC unstable).
+bench_clock() {
+	local cs
+	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
+	case $cs in
+	tsc*) true ;;
+	*) false ;;
+	esac
+	check "bench_clocksource_fine_$1" $? "clocksource ${cs:-unknown}: $(klog | grep -i 'clocksource' | tail -n 2)"
+}
+
 # bench_run ROUNDS DEVICES...: the interleaved rounds. Setup once: crypto,
 # veth, cifs, smbdirect_rs. Sizes from BENCH_MIB, BENCH_SECS,
 # BENCH_VERIFY_MIB, else smbdrs.bench_mib, bench_secs, bench_verify_mib.
@@ -254,6 +266,7 @@ bench_run() {
 	BENCH_VERIFY_MIB=${BENCH_VERIFY_MIB:-$(param bench_verify_mib 32)}
 	bench_setup
 	note bench_sizes "seq $BENCH_MIB MiB, random $BENCH_SECS s, verify $BENCH_VERIFY_MIB MiB, $rounds rounds"
+	bench_clock start
 	for r in $(seq 1 "$rounds"); do
 		for dev in $(rotate "$r" "$@"); do
 			rdma_link "$dev" "${dev}0" || continue
@@ -270,6 +283,7 @@ bench_run() {
 			device_quiet "${dev}0" "bench_${dev}_r${r}_" && $RDMA link delete "${dev}0"
 		done
 	done
+	bench_clock end
 	unload_within 15 bench_unload smbdirect_rs
 }
 
