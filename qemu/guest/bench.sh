@@ -169,6 +169,17 @@ best() {
 		if (b != "") print b }'
 }
 
+# raw_bw ROUND DEV JOB PERFTEST QPERF: the better of the two tools' MB/s
+# for JOB, emitted and checked.
+raw_bw() {
+	local v
+	v=$(best max $4 $5)
+	say "bench raw $2 $3: perftest ${4:-none} qperf ${5:-none} MB/s"
+	bench_emit "$1" "$2" raw "$3" "${v:-}" "" "" "" "" 0
+	[ -n "$v" ]
+	check "bench_${2}_raw_${3}_r${1}" $? "perftest ${4:-none} qperf ${5:-none}"
+}
+
 # bench_raw ROUND DEV: the raw device's ceiling, the best of two tools:
 # perftest busy-polls its completion queue, which on 2 vCPUs starves rxe
 # (its packets are processed by work items the poller keeps from running:
@@ -180,7 +191,7 @@ best() {
 # and qperf's TCP bandwidth and latency on the same veth. Every tool's
 # figure is in the log.
 bench_raw() {
-	local round=$1 type=$2 dev=${2}0 out v p q qpid n lat t
+	local round=$1 type=$2 dev=${2}0 out v p q qpid n lat t spid
 	n=$((BENCH_SECS * 40))
 	# Each tool gets a bound: perftest's send latency test crashes in
 	# librdmacm over rxe with events, and its partner would wait forever.
@@ -188,23 +199,15 @@ bench_raw() {
 	/usr/bin/qperf >/tmp/qperf.server 2>&1 &
 	qpid=$!
 	sleep 1
-	p=$(perftest_bw ib_write_bw "$dev" 1048576 "$n")
-	q=$(qperf_figure "$(timeout $t /usr/bin/qperf -cm1 -m 1M -t "$BENCH_SECS" $SERVER_IP rc_rdma_write_bw 2>&1)")
-	v=$(best max $p $q)
-	say "bench raw $type rdma_write_bw: perftest ${p:-none} qperf ${q:-none} MB/s"
-	bench_emit "$round" "$type" raw rdma_write_bw "${v:-}" "" "" "" "" 0
-	[ -n "$v" ]
-	check "bench_${type}_raw_rdma_write_bw_r${round}" $? "perftest ${p:-none} qperf ${q:-none}"
-	p=$(perftest_bw ib_read_bw "$dev" 1048576 "$n" -e)
-	q=$(qperf_figure "$(timeout $t /usr/bin/qperf -cm1 -m 1M -t "$BENCH_SECS" $SERVER_IP rc_rdma_read_bw 2>&1)")
-	v=$(best max $p $q)
-	say "bench raw $type rdma_read_bw: perftest ${p:-none} qperf ${q:-none} MB/s"
-	bench_emit "$round" "$type" raw rdma_read_bw "${v:-}" "" "" "" "" 0
-	[ -n "$v" ]
-	check "bench_${type}_raw_rdma_read_bw_r${round}" $? "perftest ${p:-none} qperf ${q:-none}"
+	raw_bw "$round" "$type" rdma_write_bw "$(perftest_bw ib_write_bw "$dev" 1048576 "$n")" \
+		"$(qperf_figure "$(timeout $t /usr/bin/qperf -cm1 -m 1M -t "$BENCH_SECS" \
+			$SERVER_IP rc_rdma_write_bw 2>&1)")"
+	raw_bw "$round" "$type" rdma_read_bw "$(perftest_bw ib_read_bw "$dev" 1048576 "$n" -e)" \
+		"$(qperf_figure "$(timeout $t /usr/bin/qperf -cm1 -m 1M -t "$BENCH_SECS" \
+			$SERVER_IP rc_rdma_read_bw 2>&1)")"
 	timeout $t /usr/bin/ib_send_lat -d "$dev" -R -F -e -s 64 -n $((n * 25)) \
 		>/tmp/ib_send_lat.server 2>&1 &
-	local spid=$!
+	spid=$!
 	sleep 2
 	out=$(timeout $t /usr/bin/ib_send_lat -d "$dev" -R -F -e -s 64 -n $((n * 25)) $SERVER_IP 2>&1)
 	wait $spid
