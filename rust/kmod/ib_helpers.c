@@ -117,7 +117,12 @@ void smbdrs_qp_event(struct ib_event *event, void *fatal_count)
 	case IB_EVENT_PATH_MIG_ERR:
 		if (fatal_count)
 			atomic_inc(fatal_count);
-		pr_warn_ratelimited("smbdirect_rs: %s: QP event %s, connection broken\n",
+		/*
+		 * On iWARP a peer's message longer than the receive posted
+		 * for it breaks the queue pair this way (siw: TERMINATE, DDP
+		 * too long) rather than failing the receive.
+		 */
+		pr_warn_ratelimited("smbdirect-rs: %s: QP event %s, connection broken (one cause: a peer message longer than the agreed receive length)\n",
 				    dev_name(&event->device->dev),
 				    ib_event_msg(event->event));
 		break;
