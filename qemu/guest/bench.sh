@@ -159,13 +159,14 @@ qperf_figure() {
 		else if ($4 ~ /^ns/) v /= 1000; printf "%.1f", v }'
 }
 
-# best MODE V...: the largest (MODE max) or smallest (min) of the
-# non-empty figures.
+# best MODE V...: the largest (MODE max) or smallest (min) of the figures
+# that are numbers (perftest prints "inf" when its clock misleads it).
 best() {
 	local mode=$1
 	shift
 	echo "$@" | awk -v m="$mode" '{ for (i = 1; i <= NF; i++) {
-		if (b == "" || (m == "max" && $i > b) || (m == "min" && $i < b)) b = $i }
+		if ($i !~ /^[0-9]+(\.[0-9]+)?$/) continue
+		if (b == "" || (m == "max" && $i + 0 > b + 0) || (m == "min" && $i + 0 < b + 0)) b = $i }
 		if (b != "") print b }'
 }
 
