@@ -10,7 +10,7 @@
 #   BENCH_PROFILE=1 make bench (make bench-profile): instead of the
 #       figures, perf's profile of random 4 KiB I/O for every pair,
 #       written to results/bench-*/profile.txt; narrowed with
-#       PROFILE_ROWS=c-rs,rs-rs PROFILE_JOBS=randread PROFILE_QD=1
+#       PROFILE_ROWS=c-rs,rs-rs PROFILE_JOBS=randread PROFILE_QD=1 PROFILE_BS=1M
 #       PROFILE_FREQ=2000 PROFILE_FOCUS=smbdrs_server_rdma (call trees)
 set -euo pipefail
 
@@ -36,6 +36,7 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
 		${PROFILE_ROWS:+--set "profile_rows=$PROFILE_ROWS"} \
 		${PROFILE_JOBS:+--set "profile_jobs=$PROFILE_JOBS"} \
 		${PROFILE_QD:+--set "profile_qd=$PROFILE_QD"} \
+		${PROFILE_BS:+--set "profile_bs=$PROFILE_BS"} \
 		${PROFILE_FREQ:+--set "profile_freq=$PROFILE_FREQ"} \
 		${PROFILE_FOCUS:+--set "profile_focus=$PROFILE_FOCUS"} \
 		--scenario bench-profile || rc=$?

@@ -362,15 +362,17 @@ profile_report() {
 # depth 16 for BENCH_SECS under perf (cpu-clock samples of both CPUs, so
 # client and server together), then perf's flat profile and the Rust
 # connection's counters. Narrowed by smbdrs.profile_rows (c-rs,rs-rs),
-# profile_jobs (randread), profile_qd (1), profile_freq (samples per
-# second per CPU) and profile_focus (symbols whose call trees to print).
+# profile_jobs (randread), profile_qd (1), profile_bs (1M: the block size),
+# profile_freq (samples per second per CPU) and profile_focus (symbols
+# whose call trees to print).
 bench_profile() {
-	local dev row job rw out c0 c1 rows jobs qd freq
+	local dev row job rw out c0 c1 rows jobs qd bs freq
 	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 64)}
 	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
 	rows=$(param profile_rows "c-c rs-c c-rs rs-rs" | tr , ' ')
 	jobs=$(param profile_jobs "randread randwrite" | tr , ' ')
 	qd=$(param profile_qd 16)
+	bs=$(param profile_bs 4k)
 	freq=$(param profile_freq 499)
 	PROFILE_FOCUS=$(param profile_focus "" | tr , ' ')
 	bench_setup
@@ -393,18 +395,18 @@ bench_profile() {
 			$FIO --name=layout --filename=$MNT/bench.bin --rw=write --bs=1M \
 				--size=${BENCH_MIB}M --direct=1 >/dev/null 2>&1
 			for rw in $jobs; do
-				job=$rw-4k-qd$qd
+				job=$rw-$bs-qd$qd
 				c0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 				out=$(/usr/bin/perf record -q --no-buildid --no-buildid-cache -a -g \
 					-e cpu-clock -F "$freq" -o /tmp/perf.data -- \
-					$FIO --name="$job" --filename=$MNT/bench.bin --rw=$rw --bs=4k \
+					$FIO --name="$job" --filename=$MNT/bench.bin --rw=$rw --bs="$bs" \
 					--size=${BENCH_MIB}M --time_based --runtime="$BENCH_SECS" \
 					--direct=1 --invalidate=0 --ioengine=libaio --iodepth="$qd" \
 					--thread --output-format=terse --terse-version=3 2>&1)
 				check "profile_${dev}_${row}_${job}" $? "$(echo "$out" | tail -n 3)"
 				c1=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 				# IOPS, and context switches per I/O (both ends).
-				echo "$out" | awk -F';' -v w=$([ $rw = randwrite ] && echo 1 || echo 0) \
+				echo "$out" | awk -F';' -v w=$(case $rw in *write) echo 1 ;; *) echo 0 ;; esac) \
 					-v cs=$((c1 - c0)) -v t="$BENCH_SECS" -v l="$dev $row $job" '$1 == "3" {
 					iops = w ? $49 : $8
 					per = iops > 0 ? cs / (iops * t) : 0
