@@ -231,11 +231,13 @@ impl ClientConn {
     ) -> Result<(ClientRegistration, RemoteKey)> {
         let _in = this.gate.enter()?;
         let len = iter.count();
-        let mut spans = KVec::new();
-        {
+        let spans = {
             let _noio = crate::ib::NoIoScope::enter();
+            // One span a page, one more for an unaligned start: no growth.
+            let mut spans = KVec::with_capacity(len.div_ceil(PAGE_SIZE) + 1, GFP_KERNEL)?;
             iter.take_spans(len, &mut spans)?;
-        }
+            spans
+        };
         let reg = this.conn.register(spans, writing, MR_MS)?;
         let key = reg.descriptors().next();
         let (Some(key), 1) = (key, reg.descriptors().count()) else {

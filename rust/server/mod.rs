@@ -30,7 +30,7 @@ use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 use crate::conn::{listen_smbd, CallGate, Connection, OutMessage, COPY_MAX};
 use crate::ib::{
     errno, local_ipv4, spans_from_slice, DeviceListener, DeviceWatch, KernelIter, Listener,
-    NoIoScope, RemoteKey,
+    NoIoScope, RemoteKey, PAGE_SIZE,
 };
 use crate::smbdirect::wire::DescriptorList;
 use crate::smbdirect::Config;
@@ -480,11 +480,13 @@ impl ServerConn {
     pub fn rdma(&self, write: bool, buf: &[u8], desc: &[u8]) -> Result {
         let _in = self.gate.enter()?;
         let keys = parse_descriptors(desc, buf.len())?;
-        let mut spans = KVec::new();
-        {
+        let spans = {
             let _noio = NoIoScope::enter();
+            // One span a page, one more for an unaligned start: no growth.
+            let mut spans = KVec::with_capacity(buf.len().div_ceil(PAGE_SIZE) + 1, GFP_KERNEL)?;
             spans_from_slice(buf, &mut spans)?;
-        }
+            spans
+        };
         if write {
             self.conn.rdma_write(&spans, &keys, IO_MS)
         } else {
