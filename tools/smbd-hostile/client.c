@@ -186,6 +186,58 @@ static int run_dt(struct cctx *x, const struct ccase *k)
 	return -1;
 }
 
+/*
+ * An SMB2 NEGOTIATE request offering SMB 3.0.2 alone (no negotiate
+ * contexts), as the payload of one data transfer message: the server's
+ * upper layer answers it, so a response is on its way when we hang up.
+ */
+static int send_smb2_negotiate(struct cctx *x, u16 granted)
+{
+	u8 b[SLOT_SIZE];
+	u8 *p = b + DT_DATA_OFFSET;
+	const u32 len = 64 + 36 + 2;
+	u32 n = dt_msg(b, 32, granted, SMBD_RESPONSE_REQUESTED, 0,
+		       DT_DATA_OFFSET, len, len);
+
+	memset(p, 0, len);
+	p[0] = 0xfe;
+	p[1] = 'S';
+	p[2] = 'M';
+	p[3] = 'B';
+	put16(p + 4, 64);	/* StructureSize */
+	put16(p + 14, 1);	/* CreditRequest */
+	put16(p + 64, 36);	/* NEGOTIATE StructureSize */
+	put16(p + 66, 1);	/* DialectCount */
+	put16(p + 68, 1);	/* SecurityMode: signing enabled */
+	memset(p + 76, 0x5a, 16);	/* ClientGuid */
+	put16(p + 100, 0x0302);	/* Dialects[0] */
+	return hc_send(&x->c, b, n);
+}
+
+/*
+ * Hang-up cases: a good negotiate, then we disconnect at once (arg 0),
+ * right after an SMB2 NEGOTIATE whose response the server is about to send
+ * (arg 1), or as its response arrives (arg 2). Nothing is wrong on the
+ * wire; the server's teardown races its own receive, send and hand-off to
+ * the upper layer.
+ */
+static int run_hangup(struct cctx *x, const struct ccase *k)
+{
+	u8 buf[SLOT_SIZE];
+	u32 len;
+
+	if (setup(x, 255, 1364))
+		return -1;
+	if (k->arg >= 1 && send_smb2_negotiate(x, take_grant(&x->c)))
+		return -1;
+	if (k->arg == 2 && hc_recv(&x->c, buf, &len, NEG_WAIT_MS) == 1)
+		snprintf(x->detail, sizeof(x->detail),
+			 "SMB2 response of %u bytes", len);
+	x->c.closing = 1;
+	rdma_disconnect(x->c.id);
+	return 0;
+}
+
 /* A data transfer message where the negotiate request belongs. */
 static int run_dt_first(struct cctx *x, const struct ccase *k)
 {
@@ -335,6 +387,12 @@ static const struct ccase cases[] = {
 	CR("credits_granted_65535", "still-connected", "3.1.5.9", 1),
 	CR("credits_overflow", "disconnected", "3.1.5.9", 2),
 	CR("credits_more_than_requested", "still-connected", "3.1.5.9", 3),
+	{ "hangup_after_negotiate", "disconnected", "3.1.5.6", run_hangup,
+	  .arg = 0 },
+	{ "hangup_after_request", "disconnected", "3.1.5.8", run_hangup,
+	  .arg = 1 },
+	{ "hangup_at_response", "disconnected", "3.1.5.8", run_hangup,
+	  .arg = 2 },
 	{ "keepalive_flood", "still-connected", "3.1.5.8", run_flood,
 	  .arg = 2000 },
 	{ "silence", "disconnected", "3.1.5.6", run_silence, .optin = 1 },

@@ -9,6 +9,7 @@
  *   accepted         it took the negotiate response and sent data
  *   still-connected  it kept the connection past the hold; we hung up
  *   no-connection    nobody connected in time
+ *   hung-up          a hang-up case: we disconnected as the case says
  * Connections that follow the first (a client retrying) get the same
  * answer and are counted (conns=N).
  */
@@ -53,6 +54,11 @@ static const struct scase cases[] = {
 	{ "neg_empty", "disconnected", "3.1.5.7", NEG, 12 },
 	{ "neg_silence", "disconnected", "3.1.5.2", NEG, 13, 30000 },
 	{ "neg_long", "accepted", "2.2.2", NEG, 14 },
+	/* Nothing wrong on the wire: we hang up right after a good
+	 * negotiate response, or on the client's first data transfer,
+	 * racing its setup and its first send.
+	 */
+	{ "hangup_after_negotiate", "hung-up", "3.1.5.7", NEG, 15 },
 	{ "dt_offset_beyond", "disconnected", "3.1.5.8", DT, 0 },
 	{ "dt_offset_overflow", "disconnected", "3.1.5.8", DT, 1 },
 	{ "dt_offset_misaligned", "disconnected", "2.2.3", DT, 2 },
@@ -70,6 +76,7 @@ static const struct scase cases[] = {
 	{ "dt_total_too_large", "disconnected", "3.1.5.8", DT, 9 },
 	{ "dt_remaining_without_data", "disconnected", "3.1.5.1", DT, 10 },
 	{ "dt_short", "disconnected", "3.1.5.8", DT, 11 },
+	{ "hangup_at_first_data", "hung-up", "3.1.5.8", DT, 12 },
 };
 
 #define NCASES ARRAY_SIZE(cases)
@@ -268,6 +275,10 @@ static void serve(struct hconn *c, const struct scase *k, struct sres *s)
 			if (hc_send(c, b, len))
 				goto out;
 		}
+		if (k->arg == 15) {
+			s->outcome = "hung-up";
+			return;
+		}
 		watch(c, s, hold, 1);
 		return;
 	}
@@ -287,6 +298,10 @@ static void serve(struct hconn *c, const struct scase *k, struct sres *s)
 		return;
 	}
 	s->data++;
+	if (k->arg == 12) {
+		s->outcome = "hung-up";
+		return;
+	}
 	if (bad_reply(c, k, &s->req, s))
 		goto out;
 	watch(c, s, hold, 0);
