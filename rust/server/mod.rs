@@ -444,8 +444,27 @@ impl ServerConn {
     /// Senders do not wait for each other: each takes a span list of its
     /// own (a spare one, or a new one), so many responses are in flight at
     /// once, as ksmbd's workers send them.
+    ///
+    /// A response that could not be sent ends the connection: ksmbd only
+    /// logs the failure, and the client would wait for that response
+    /// forever on a connection that otherwise works. Once disconnected it
+    /// reconnects and replays what it still needs.
     pub fn send(&self, iter: &mut KernelIter<'_>, invalidate: Option<u32>) -> Result {
         let _in = self.gate.enter()?;
+        let r = self.send_message(iter, invalidate);
+        if let Err(e) = r {
+            if self.conn.error().is_none() {
+                pr_err_ratelimited!(
+                    "smbdirect-rs: server: a response could not be sent ({}); ending the connection\n",
+                    e.to_errno()
+                );
+                self.conn.abort();
+            }
+        }
+        r
+    }
+
+    fn send_message(&self, iter: &mut KernelIter<'_>, invalidate: Option<u32>) -> Result {
         let len = iter.count();
         if (1..=COPY_MAX).contains(&len) {
             // Most responses: copied, and ksmbd's worker goes on at once.
