@@ -6,8 +6,9 @@
 #   make demo     install, build, boot, mount over RDMA, move data, print MB/s
 #   make test     every test; ends with "N passed, N failed"
 #   make soak     long runs kept out of make test: every interop cell with
-#                 its long checks over rxe and siw, 50 mount cycles, first
-#                 light and perftest (about 45 minutes)
+#                 its long checks over rxe and siw, 170 mount cycles a cell,
+#                 first light, perftest, the hostile catalogue and fault
+#                 campaigns under verified I/O (about 3 hours)
 #   make bench    the non-debug bench kernel: every client x server pair,
 #                 TCP and the raw devices in interleaved rounds; table, JSON,
 #                 plots (scripts/bench.sh, Documentation/benchmarks.md)

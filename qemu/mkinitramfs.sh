@@ -183,8 +183,7 @@ cp -a "$moddir" "$stage/usr/lib/modules/"
 # Guest scripts.
 mkdir -p "$stage/smbdrs/scenarios" "$stage/smbdrs/selftest"
 cp "$repo/qemu/guest/init" "$stage/init"
-cp "$repo/qemu/guest/lib.sh" "$repo/qemu/guest/interop.sh" "$repo/qemu/guest/bench.sh" \
-	"$repo/qemu/guest/hostile.sh" "$stage/smbdrs/"
+cp "$repo"/qemu/guest/*.sh "$stage/smbdrs/"
 cp "$repo"/qemu/guest/scenarios/*.sh "$stage/smbdrs/scenarios/"
 cp "$repo"/tests/harness/scenarios/*.sh "$stage/smbdrs/selftest/"
 chmod 0755 "$stage/init"

@@ -307,6 +307,25 @@ $(grep -E '^(smbdirect_rs|ksmbd|cifs) ' /proc/modules)"
 	check "${tag}no_cm_id_left" 0 "none on $dev"
 }
 
+# ksmbd_shutdown SECONDS: ksmbd.control -s (the kernel server stops its
+# listeners, then waits for every connection to end); fails, with the
+# blocked tasks on the console, if it has not returned within SECONDS.
+ksmbd_shutdown() {
+	local pid i=0
+	/usr/sbin/ksmbd.control -s >/dev/null 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		if [ $i -ge "$1" ]; then
+			dump_tasks >/dev/console 2>&1
+			return 1
+		fi
+		sleep 1
+		i=$((i + 1))
+	done
+	wait $pid
+	return 0
+}
+
 ksmbd_stop() {
 	/usr/sbin/ksmbd.control -s >/dev/null 2>&1
 	sleep 1
@@ -490,15 +509,36 @@ fault_setup() {
 	echo 0 >/sys/kernel/debug/fail_page_alloc/min-order
 }
 
+# symbol_after ADDR: the address of the first symbol in /proc/kallsyms
+# above ADDR (hex, without 0x).
+symbol_after() {
+	awk '{ print $1 }' /proc/kallsyms | sort | awk -v s="$1" '$1 > s { print; exit }'
+}
+
 # symbol_range NAME: "0xSTART 0xEND" of a kernel or module function, from
 # /proc/kallsyms (END is the next symbol's address); nothing if not found.
 symbol_range() {
 	local from to
 	from=$(grep -w "$1" /proc/kallsyms | awk '{print $1}' | head -n 1)
 	[ -n "$from" ] || return 1
-	to=$(awk '{print $1}' /proc/kallsyms | sort | awk -v s="$from" '$1 > s { print; exit }')
+	to=$(symbol_after "$from")
 	[ -n "$to" ] || return 1
 	echo "0x$from 0x$to"
+}
+
+# module_text_range MODULE: "0xSTART 0xEND" around MODULE's functions (C
+# and Rust), END being the address of the next symbol after its last.
+module_text_range() {
+	local first last next
+	awk -v m="[$1]" '$4 == m && ($2 == "t" || $2 == "T") { print $1 }' /proc/kallsyms |
+		sort >/tmp/module-text
+	first=$(head -n 1 /tmp/module-text)
+	last=$(tail -n 1 /tmp/module-text)
+	rm -f /tmp/module-text
+	[ -n "$first" ] || return 1
+	next=$(symbol_after "$last")
+	[ -n "$next" ] || return 1
+	echo "0x$first 0x$next"
 }
 
 # fault_filter require|reject START END: only fail allocations whose stack
@@ -509,6 +549,31 @@ fault_filter() {
 		echo "$2" >/sys/kernel/debug/$f/$1-start
 		echo "$3" >/sys/kernel/debug/$f/$1-end
 	done
+}
+
+# fault_reject_upstream TYPE: allocation sites inside the soft devices that
+# upstream mishandles when they fail, kept out of any injection (see
+# Documentation/known-bugs.md): rxe hangs on a failed rd_atomic allocation
+# in rxe_qp_from_attr; siw (6.12.117) leaks its page list when
+# siw_mr_add_mem fails inside siw_alloc_mr (the error path frees the MR,
+# and mr->mem, the only pointer to the list, is still NULL).
+fault_reject_upstream() {
+	local range
+	case $1 in
+	rxe) range=$(symbol_range rxe_qp_from_attr) && fault_filter reject $range ;;
+	siw) range=$(symbol_range siw_mr_add_mem) && fault_filter reject $range ;;
+	esac
+}
+
+# fault_reset: no stack filter, nothing armed (the defaults).
+fault_reset() {
+	local f
+	for f in $FAULT_ATTRS; do
+		echo 0 >/sys/kernel/debug/$f/probability
+		echo 1 >/sys/kernel/debug/$f/times
+	done
+	fault_filter require 0 0xffffffffffffffff
+	fault_filter reject 0 0
 }
 
 # fault_walk TEST PREFIX MAX: tools/failnth fails the 1st, 2nd, ... fault
@@ -684,23 +749,10 @@ conn_stream() {
 # clean run must pass afterwards. Workers (the acceptor, completions) are
 # not the walked task: their allocations are not failed.
 conn_fault_walk() {
-	local run=/sys/module/smbdirect_rs/parameters/run line range
+	local run=/sys/module/smbdirect_rs/parameters/run line
 	fault_setup
-	case $1 in
-	rxe)
-		# Upstream rxe hang on a failed rd_atomic allocation (see
-		# ib-hardening): kept out of the walk.
-		range=$(symbol_range rxe_qp_from_attr) && fault_filter reject $range
-		;;
-	siw)
-		# Upstream siw leak (6.12.117): when siw_mr_add_mem() fails inside
-		# siw_alloc_mr(), the error path frees the MR but not its page
-		# list (mr->mem is still NULL, and only mem points to the PBL);
-		# kmemleak reports it. Kept out of the walk.
-		range=$(symbol_range siw_mr_add_mem) && fault_filter reject $range
-		note "fault_filter" "siw_mr_add_mem $range kept out of the walk (upstream siw PBL leak)"
-		;;
-	esac
+	fault_reject_upstream "$1"
+	[ "$1" = siw ] && note "fault_filter" "siw_mr_add_mem kept out of the walk (upstream siw PBL leak)"
 	fault_walk conn-small conn_ "$(param conn_fault_max 3000)"
 	if [ "${2:-}" = passive ]; then
 		# The passive side's connect path (accept, its pools, its queue

@@ -8,21 +8,29 @@
 # rs-rs with their long checks ("full", interop.sh): the parallel tar/xz
 # workload and mount cycles (smbdrs.cycles), ksmbd restarted under the
 # mount (rs-c, c-rs), the device deleted and added again under it (rs-c,
-# c-rs), a busy unmount (rs-c) and 16 simultaneous mounts (c-rs); last,
-# hostile clients against the Rust server (hostile.sh, short).
+# c-rs), a busy unmount (rs-c) and 16 simultaneous mounts (c-rs); faults
+# under verified I/O for our client (faults.sh, short); last, hostile
+# clients against the Rust server (hostile.sh, short).
 . /smbdrs/lib.sh
 . /smbdrs/interop.sh
 . /smbdrs/hostile.sh
+. /smbdrs/faults.sh
 part conn-stream-rxe conn_stream rxe walk
 part interop-c-c-rxe interop_c_c rxe
 part interop-rs-c-rxe interop_rs_c rxe full
 part interop-c-rs-rxe interop_c_rs rxe full
 part interop-rs-rs-rxe interop_rs_rs rxe full
+# Faults under verified I/O, short (make soak runs faults-rxe and
+# faults-siw: both roles, every kind four times): our client against
+# upstream ksmbd through a restart of it, allocation failures in our
+# module, umount -f, a link flap and an unload attempt.
+part faults-rs-client-rxe fault_campaign rs_client_ client rxe 5 "server alloc umount link unload"
 # The hostile peer's short version (make soak runs hostile-rxe: the whole
 # catalogue, the silent client, 20 random connections): a few client cases
 # against the Rust server, then an honest mount and a clean unload.
 HOSTILE_ONLY="neg_version_high neg_credits_0 dt_second_negotiate dt_offset_overflow
-	dt_remaining_overflow dt_too_long_buffer credits_exceeded keepalive_flood"
+	dt_remaining_overflow dt_too_long_buffer credits_exceeded keepalive_flood
+	hangup_after_request hangup_at_response"
 HOSTILE_SILENCE=0
 HOSTILE_RANDOM=3
 part hostile-rs-server-rxe hostile_server_side rs_srv_ rxe rust

@@ -5,9 +5,10 @@
 # walks and perftest); then the four interop cells, each setting up and
 # tearing down its own device and ksmbd: c-c, then rs-c, c-rs and rs-rs
 # with their long checks as over rxe (the device bounce aside, which
-# conn-stream-siw covers at the connection level); hostile servers
-# against the Rust client (hostile.sh, short); last, make bench's guest
-# scripts on tiny sizes.
+# conn-stream-siw covers at the connection level); faults under verified
+# I/O for our server (faults.sh, short); hostile servers against the Rust
+# client (hostile.sh, short); last, make bench's guest scripts on tiny
+# sizes.
 . /smbdrs/lib.sh
 . /smbdrs/interop.sh
 . /smbdrs/hostile.sh
@@ -16,11 +17,16 @@ part interop-c-c-siw interop_c_c siw
 part interop-rs-c-siw interop_rs_c siw full
 part interop-c-rs-siw interop_c_rs siw full
 part interop-rs-rs-siw interop_rs_rs siw full
+# Faults under verified I/O, short: ksmbd with our transport, mounted by
+# our client, through a restart of it, allocation failures in our module,
+# the address removed, a link flap and an unload attempt.
+. /smbdrs/faults.sh
+part faults-rs-server-siw fault_campaign rs_server_ server siw 5 "server alloc addr link unload"
 # The hostile peer's short version (make soak runs hostile-siw): a few
 # server cases our Rust client must refuse, then a real mount and a clean
 # unload.
 HOSTILE_ONLY="neg_status_failure neg_credits_granted_0 dt_offset_beyond dt_remaining_grows
-	dt_too_long_buffer"
+	dt_too_long_buffer hangup_after_negotiate hangup_at_first_data"
 part hostile-rs-client-siw hostile_client_side rs_cli_ siw rust
 # make bench's guest scripts, tiny, so that they cannot rot (the host's
 # tools/bench-report.py --require-all reads this suite's results).
