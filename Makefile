@@ -8,7 +8,8 @@
 #   make soak     long runs kept out of make test: every interop cell with
 #                 its long checks over rxe and siw, 170 mount cycles a cell,
 #                 first light, perftest, the hostile catalogue and fault
-#                 campaigns under verified I/O (about 3 hours)
+#                 campaigns under verified I/O, 10^8 runs of each fuzz
+#                 target (several hours)
 #   make bench    the non-debug bench kernel: every client x server pair,
 #                 TCP and the raw devices in interleaved rounds; table, JSON,
 #                 plots (scripts/bench.sh, Documentation/benchmarks.md)

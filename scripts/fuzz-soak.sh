@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# make soak's fuzzing: every fuzz target of the engine crate (decode, engine,
+# mr) for SOAK_FUZZ_RUNS executions each (default 10^8), as many targets at
+# once as there are CPUs, from the committed seed corpus (new inputs go to
+# fuzz/corpus-run, ignored by git). A crash leaves its input in
+# fuzz/artifacts/TARGET and fails that target. Prints per target the
+# executions, the seconds and the verdict, then "fuzz: N passed, N failed".
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/scripts/lib.sh"
+fuzz=$repo/rust/smbdirect/fuzz
+runs=${SOAK_FUZZ_RUNS:-100000000}
+logdir=${SMBDRS_FUZZ_LOGS:-$repo/results/fuzz-$(date +%Y%m%d-%H%M%S)}
+targets=(decode engine mr)
+mkdir -p "$logdir"
+
+rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
+	rustup toolchain install nightly --profile minimal >/dev/null 2>&1 ||
+	die "fuzz: the nightly toolchain cannot be installed"
+cargo +nightly fuzz --version >/dev/null 2>&1 ||
+	cargo install --locked cargo-fuzz >/dev/null 2>&1 ||
+	die "fuzz: cargo-fuzz cannot be installed"
+
+# Built once, before the clock starts.
+(cd "$fuzz" && cargo +nightly fuzz build) >"$logdir/build.log" 2>&1 ||
+	die "fuzz: the targets do not build (see $logdir/build.log)"
+
+# run_target NAME: one target, its log in $logdir/NAME.log.
+run_target() {
+	mkdir -p "$fuzz/corpus-run/$1"
+	(cd "$fuzz" && cargo +nightly fuzz run "$1" "corpus-run/$1" "corpus/$1" -- \
+		-runs="$runs" -print_final_stats=1) >"$logdir/$1.log" 2>&1
+}
+
+jobs=$(nproc)
+pids=()
+for t in "${targets[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		sleep 5
+	done
+	log "fuzz: $t, $runs executions"
+	run_target "$t" &
+	pids+=($!)
+done
+
+passed=0 failed=0
+for i in "${!targets[@]}"; do
+	t=${targets[$i]}
+	wait "${pids[$i]}"
+	rc=$?
+	done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$logdir/$t.log" | tail -n 1)
+	n=$(echo "$done_line" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p')
+	secs=$(echo "$done_line" | sed -n 's/.* in \([0-9]*\) second.*/\1/p')
+	if [ "$rc" -eq 0 ] && [ "${n:-0}" -ge "$runs" ]; then
+		passed=$((passed + 1))
+		echo "fuzz-$t: ${n} executions in ${secs} s: ok"
+	else
+		failed=$((failed + 1))
+		echo "fuzz-$t: FAILED (exit $rc, ${n:-0} of $runs executions); last lines of $logdir/$t.log:"
+		tail -n 20 "$logdir/$t.log"
+	fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
