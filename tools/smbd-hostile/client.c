@@ -230,9 +230,14 @@ static int run_hangup(struct cctx *x, const struct ccase *k)
 		return -1;
 	if (k->arg >= 1 && send_smb2_negotiate(x, take_grant(&x->c)))
 		return -1;
-	if (k->arg == 2 && hc_recv(&x->c, buf, &len, NEG_WAIT_MS) == 1)
-		snprintf(x->detail, sizeof(x->detail),
-			 "SMB2 response of %u bytes", len);
+	/* Credit grants (no data) may come first: wait for the response. */
+	while (k->arg == 2 && hc_recv(&x->c, buf, &len, NEG_WAIT_MS) == 1) {
+		if (len >= DT_DATA_OFFSET && get32(buf + 16) > 0) {
+			snprintf(x->detail, sizeof(x->detail),
+				 "hung up on a response of %u bytes", len);
+			break;
+		}
+	}
 	x->c.closing = 1;
 	rdma_disconnect(x->c.id);
 	return 0;
