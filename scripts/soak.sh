@@ -35,8 +35,8 @@ qemu/run.py --flavor debug --out "$out" --set "cycles=$cycles" --set full=1 \
 SMBDRS_FUZZ_LOGS="$out/fuzz" scripts/fuzz-soak.sh 2>&1 | tee "$out.fuzz.log" || true
 
 # One line for both: the guests' scenarios and the fuzz targets.
-vm=$(grep -E '^vm: [0-9]+ passed, [0-9]+ failed' "$out.vm.log" | tail -n 1)
-fz=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' "$out.fuzz.log" | tail -n 1)
+vm=$(grep -hE '^vm: [0-9]+ passed, [0-9]+ failed' "$out.vm.log" 2>/dev/null | tail -n 1 || true)
+fz=$(grep -hE '^fuzz: [0-9]+ passed, [0-9]+ failed' "$out.fuzz.log" 2>/dev/null | tail -n 1 || true)
 [ -n "$vm" ] || vm="vm: 0 passed, 1 failed"
 [ -n "$fz" ] || fz="fuzz: 0 passed, 1 failed"
 p=$(( $(echo "$vm" | awk '{print $2}') + $(echo "$fz" | awk '{print $2}') ))
