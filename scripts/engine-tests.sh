@@ -10,6 +10,7 @@
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/scripts/lib.sh"
 crate=$repo/rust/smbdirect
 fuzz_seconds=${ENGINE_FUZZ_SECONDS:-10}
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
@@ -94,14 +95,6 @@ failed=$((failed + t_fail))
 
 # Fuzzing: a short bounded run of each target on nightly, from the
 # committed seed corpus. New inputs go to fuzz/corpus-run (ignored by git).
-fuzz_ready() {
-	rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
-		rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || return 1
-	cargo +nightly fuzz --version >/dev/null 2>&1 && return 0
-	echo "installing cargo-fuzz"
-	cargo install --locked cargo-fuzz >/dev/null 2>&1 || return 1
-	cargo +nightly fuzz --version >/dev/null 2>&1
-}
 if [ "$fuzz_seconds" -eq 0 ]; then
 	echo "note: fuzzing skipped (ENGINE_FUZZ_SECONDS=0)"
 elif ! fuzz_ready; then

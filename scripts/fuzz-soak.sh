@@ -15,12 +15,7 @@ logdir=${SMBDRS_FUZZ_LOGS:-$repo/results/fuzz-$(date +%Y%m%d-%H%M%S)}
 targets=(decode engine mr)
 mkdir -p "$logdir"
 
-rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
-	rustup toolchain install nightly --profile minimal >/dev/null 2>&1 ||
-	die "fuzz: the nightly toolchain cannot be installed"
-cargo +nightly fuzz --version >/dev/null 2>&1 ||
-	cargo install --locked cargo-fuzz >/dev/null 2>&1 ||
-	die "fuzz: cargo-fuzz cannot be installed"
+fuzz_ready || die "fuzz: cargo-fuzz or the nightly toolchain cannot be installed"
 
 # Built once, before the clock starts.
 (cd "$fuzz" && cargo +nightly fuzz build) >"$logdir/build.log" 2>&1 ||

@@ -19,3 +19,14 @@ die() {
 	printf 'error: %s\n' "$*" >&2
 	exit 1
 }
+
+# fuzz_ready: the nightly toolchain and cargo-fuzz, installed if missing
+# (the engine's fuzz targets need them); fails if they cannot be.
+fuzz_ready() {
+	rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
+		rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || return 1
+	cargo +nightly fuzz --version >/dev/null 2>&1 && return 0
+	echo "installing cargo-fuzz"
+	cargo install --locked cargo-fuzz >/dev/null 2>&1 || return 1
+	cargo +nightly fuzz --version >/dev/null 2>&1
+}

@@ -31,29 +31,34 @@ fault_arm() {
 	done
 }
 
+# fault_times_left: the armed failures not injected yet, all attributes.
+fault_times_left() {
+	local f left=0
+	for f in $FAULT_ATTRS; do
+		left=$((left + $(cat /sys/kernel/debug/$f/times)))
+	done
+	echo $left
+}
+
 # fault_armed_wait SECONDS: until every armed failure was injected, at most
 # SECONDS.
 fault_armed_wait() {
-	local i=0 f left
-	while [ $i -lt "$1" ]; do
+	local i=0
+	while [ $i -lt "$1" ] && [ "$(fault_times_left)" -gt 0 ]; do
 		sleep 1
 		i=$((i + 1))
-		left=0
-		for f in $FAULT_ATTRS; do
-			left=$((left + $(cat /sys/kernel/debug/$f/times)))
-		done
-		[ $left -eq 0 ] && break
 	done
 }
 
 # fault_disarm TIMES: stops injecting; prints how many of the 2 x TIMES
 # armed failures were injected.
 fault_disarm() {
-	local f left=0 n
+	local f left
 	for f in $FAULT_ATTRS; do
 		echo 0 >/sys/kernel/debug/$f/probability
-		n=$(cat /sys/kernel/debug/$f/times)
-		left=$((left + n))
+	done
+	left=$(fault_times_left)
+	for f in $FAULT_ATTRS; do
 		echo 1 >/sys/kernel/debug/$f/times
 	done
 	echo $((2 * $1 - left))

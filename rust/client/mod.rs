@@ -233,8 +233,7 @@ impl ClientConn {
         let len = iter.count();
         let spans = {
             let _noio = crate::ib::NoIoScope::enter();
-            // One span a page, one more for an unaligned start: no growth.
-            let mut spans = KVec::with_capacity(len.div_ceil(PAGE_SIZE) + 1, GFP_KERNEL)?;
+            let mut spans = crate::ib::span_list(len)?;
             iter.take_spans(len, &mut spans)?;
             spans
         };

@@ -29,8 +29,8 @@ use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 use crate::conn::{listen_smbd, CallGate, Connection, OutMessage, COPY_MAX};
 use crate::ib::{
-    errno, local_ipv4, spans_from_slice, DeviceListener, DeviceWatch, KernelIter, Listener,
-    NoIoScope, RemoteKey, PAGE_SIZE,
+    errno, local_ipv4, span_list, spans_from_slice, DeviceListener, DeviceWatch, KernelIter,
+    Listener, NoIoScope, RemoteKey,
 };
 use crate::smbdirect::wire::DescriptorList;
 use crate::smbdirect::Config;
@@ -501,8 +501,7 @@ impl ServerConn {
         let keys = parse_descriptors(desc, buf.len())?;
         let spans = {
             let _noio = NoIoScope::enter();
-            // One span a page, one more for an unaligned start: no growth.
-            let mut spans = KVec::with_capacity(buf.len().div_ceil(PAGE_SIZE) + 1, GFP_KERNEL)?;
+            let mut spans = span_list(buf.len())?;
             spans_from_slice(buf, &mut spans)?;
             spans
         };
