@@ -40,7 +40,21 @@ SCENARIO_DIRS = {
     False: REPO / "qemu" / "guest" / "scenarios",  # the normal list
     True: REPO / "tests" / "harness" / "scenarios",  # deliberate failures
 }
-QEMU = os.environ.get("SMBDRS_QEMU", "qemu-system-x86_64")
+
+
+def _find_qemu():
+    """SMBDRS_QEMU, else the machine's qemu, else the one install-deps
+    unpacked into the cache (where Debian's package would have removed one
+    of the user's)."""
+    if os.environ.get("SMBDRS_QEMU"):
+        return os.environ["SMBDRS_QEMU"]
+    unpacked = CACHE / "qemu" / "bin" / "qemu-system-x86_64"
+    if not shutil.which("qemu-system-x86_64") and unpacked.exists():
+        return str(unpacked)
+    return "qemu-system-x86_64"
+
+
+QEMU = _find_qemu()
 DEFAULT_TIMEOUT = 600
 KVM_PROBE_SECONDS = 8
 

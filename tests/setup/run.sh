@@ -51,5 +51,15 @@ else
 	result idempotent fail "$out"
 fi
 
+# The qemu the harness boots with runs, wherever it came from (the
+# machine's, Debian's package, or unpacked into the cache when that package
+# would have removed one of the user's).
+qemu=$(cd "$repo" && python3 -c 'import sys; sys.path.insert(0, "qemu"); import run; print(run.QEMU)')
+if ver=$("$qemu" -version 2>&1 | head -n 1) && [[ "$ver" == QEMU* ]]; then
+	result qemu-runs ok "$qemu: $ver"
+else
+	result qemu-runs fail "$qemu: $ver"
+fi
+
 echo "setup: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
