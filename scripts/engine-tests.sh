@@ -102,7 +102,7 @@ elif ! fuzz_ready; then
 else
 	for target in decode engine mr; do
 		mkdir -p "$crate/fuzz/corpus-run/$target"
-		step "fuzz-$target" sh -c "cd fuzz && cargo +nightly fuzz run $target \
+		step "fuzz-$target" sh -c "cd fuzz && cargo +nightly fuzz run ${FUZZ_FLAGS[*]} $target \
 			corpus-run/$target corpus/$target -- -max_total_time=$fuzz_seconds"
 		grep -E '^Done [0-9]+ runs' "$log/fuzz-$target.log" | sed "s/^/fuzz-$target: /"
 	done
