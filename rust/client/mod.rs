@@ -231,13 +231,7 @@ impl ClientConn {
     ) -> Result<(ClientRegistration, RemoteKey)> {
         let _in = this.gate.enter()?;
         let len = iter.count();
-        let spans = {
-            let _noio = crate::ib::NoIoScope::enter();
-            let mut spans = crate::ib::span_list(len)?;
-            iter.take_spans(len, &mut spans)?;
-            spans
-        };
-        let reg = this.conn.register(spans, writing, MR_MS)?;
+        let reg = this.conn.register_iter(iter, len, writing, MR_MS)?;
         let key = reg.descriptors().next();
         let (Some(key), 1) = (key, reg.descriptors().count()) else {
             pr_err_ratelimited!(

@@ -17,6 +17,8 @@
 //! `rdma_rw` contexts, as many in flight as the engine's read/write credits
 //! allow, so more descriptors than credits only means waiting.
 
+use kernel::alloc::allocator::Kmalloc;
+use kernel::alloc::IntoIter;
 use kernel::prelude::*;
 use kernel::sync::ArcBorrow;
 
@@ -24,8 +26,8 @@ use super::core::{ConnCore, Tag};
 use super::state::State;
 use super::Connection;
 use crate::ib::{
-    errno, Access, DmaDir, FastRegMr, NoIoScope, PageBuf, PageSpan, RemoteKey, RwCtx, RwDir, SgBuf,
-    PAGE_SIZE,
+    errno, Access, DmaDir, FastRegMr, KernelIter, NoIoScope, PageBuf, PageSpan, RemoteKey, RwCtx,
+    RwDir, SgBuf, PAGE_SIZE,
 };
 use crate::smbdirect::{RdmaError, RdmaOp};
 
@@ -186,13 +188,13 @@ impl ConnCore {
         self.ops.notify_all();
     }
 
-    /// Posts the registration of `spans` (at most one region's worth) in
+    /// Posts the registration of `buf` (at most one region's worth) in
     /// `mr` for `access`; the slot of the posted REG_MR comes back with the
     /// region, for [`ConnCore::registered`] to collect.
     fn register_one(
         this: ArcBorrow<'_, Self>,
         mut mr: FastRegMr,
-        spans: KVec<PageSpan>,
+        buf: PageBuf,
         access: Access,
         left: &mut kernel::time::Jiffies,
     ) -> Result<RegPart, (Error, FastRegMr)> {
@@ -212,18 +214,20 @@ impl ConnCore {
                 this.op_release(op);
                 return Err((errno(kernel::bindings::ENOTCONN), mr));
             };
-            let sg = match SgBuf::from_spans(&r.pd, spans, dir) {
+            let sg = match SgBuf::from_buf(&r.pd, buf, dir) {
                 Ok(sg) => sg,
-                Err((e, _)) => {
+                Err((e, buf)) => {
                     drop(res);
+                    mr.keep_table(buf.into_table());
                     this.op_release(op);
                     return Err((e, mr));
                 }
             };
             let key = match mr.map(sg) {
                 Ok(key) => key,
-                Err((e, _sg)) => {
+                Err((e, sg)) => {
                     drop(res);
+                    mr.keep_table(sg.into_table());
                     this.op_release(op);
                     pr_err_ratelimited!("smbdirect-rs: mapping a memory region failed: {:?}\n", e);
                     return Err((e, mr));
@@ -308,7 +312,10 @@ impl ConnCore {
             }
         }
         match mr.unmap() {
-            Ok(sg) => drop(sg),
+            Ok(sg) => {
+                let table = sg.into_table();
+                mr.keep_table(table);
+            }
             Err(_) => {
                 // Failed or still in use by the peer's view of it: a fresh
                 // region takes its place, the old one goes once nothing uses
@@ -440,6 +447,90 @@ fn sub_spans(spans: &[PageSpan], at: u64, len: u64) -> Result<KVec<PageSpan>> {
     Ok(out)
 }
 
+/// The local side of an RDMA read or write, cut into one buffer per
+/// context.
+pub trait RwLocal {
+    /// Bytes in all.
+    fn total(&self) -> u64;
+    /// A buffer over bytes `at..at + len`, sharing the caller's pages.
+    fn chunk(&self, at: u64, len: u64) -> Result<PageBuf>;
+}
+
+/// Page spans the caller collected (the shared connection's tests).
+impl RwLocal for [PageSpan] {
+    fn total(&self) -> u64 {
+        self.iter().map(|s| u64::from(s.len())).sum()
+    }
+
+    fn chunk(&self, at: u64, len: u64) -> Result<PageBuf> {
+        PageBuf::from_spans(sub_spans(self, at, len)?).map_err(|(e, _)| e)
+    }
+}
+
+/// Kernel memory (ksmbd's buffers), described page by page in the
+/// context's own table: no span list in between.
+impl RwLocal for [u8] {
+    fn total(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn chunk(&self, at: u64, len: u64) -> Result<PageBuf> {
+        let at = usize::try_from(at).map_err(|_| EINVAL)?;
+        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        let end = at.checked_add(len).ok_or(EINVAL)?;
+        PageBuf::from_kmem(self.get(at..end).ok_or(EINVAL)?)
+    }
+}
+
+/// Where the parts of a registration come from, one region's worth at a
+/// time.
+trait PartSource {
+    /// Whether another part is due.
+    fn more(&mut self) -> bool;
+    /// The next part's pages, for `mr` (which may lend its table).
+    fn fill(&mut self, mr: &mut FastRegMr) -> Result<PageBuf>;
+}
+
+/// Span lists already cut to a region's size.
+struct SpanPieces(core::iter::Peekable<IntoIter<KVec<PageSpan>, Kmalloc>>);
+
+/// The next bytes of a kernel iterator.
+struct IterPieces<'a, 'b> {
+    iter: &'a mut KernelIter<'b>,
+    left: usize,
+}
+
+impl PartSource for SpanPieces {
+    fn more(&mut self) -> bool {
+        self.0.peek().is_some()
+    }
+
+    fn fill(&mut self, _mr: &mut FastRegMr) -> Result<PageBuf> {
+        let piece = self.0.next().ok_or(EINVAL)?;
+        PageBuf::from_spans(piece).map_err(|(e, _)| e)
+    }
+}
+
+impl PartSource for IterPieces<'_, '_> {
+    fn more(&mut self) -> bool {
+        self.left > 0
+    }
+
+    fn fill(&mut self, mr: &mut FastRegMr) -> Result<PageBuf> {
+        let table = mr.take_table()?;
+        match PageBuf::from_iter(table, self.iter, self.left) {
+            Ok(buf) => {
+                self.left -= buf.len().min(self.left);
+                Ok(buf)
+            }
+            Err((e, table)) => {
+                mr.keep_table(table);
+                Err(e)
+            }
+        }
+    }
+}
+
 impl Connection {
     /// Registers the caller's `spans` for the peer to RDMA-write into
     /// (`writable`) or RDMA-read from, splitting them at the device's
@@ -452,6 +543,35 @@ impl Connection {
         writable: bool,
         timeout_ms: u32,
     ) -> Result<Registration> {
+        let max_pages = self.core.state.lock().mr_pages;
+        let mut pieces = SpanPieces(split_spans(spans, max_pages)?.into_iter().peekable());
+        self.register_parts(&mut pieces, writable, timeout_ms)
+    }
+
+    /// Registers the next `len` bytes of `iter` as [`Connection::register`]
+    /// does spans, but described in place: each region's own scatterlist
+    /// table is filled straight from the iterator, so a registration
+    /// allocates nothing per page.
+    pub fn register_iter(
+        &self,
+        iter: &mut KernelIter<'_>,
+        len: usize,
+        writable: bool,
+        timeout_ms: u32,
+    ) -> Result<Registration> {
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let mut source = IterPieces { iter, left: len };
+        self.register_parts(&mut source, writable, timeout_ms)
+    }
+
+    fn register_parts(
+        &self,
+        source: &mut impl PartSource,
+        writable: bool,
+        timeout_ms: u32,
+    ) -> Result<Registration> {
         let _noio = NoIoScope::enter();
         let core = self.core.as_arc_borrow();
         let mut left = ConnCore::jiffies(timeout_ms);
@@ -460,28 +580,37 @@ impl Connection {
         } else {
             Access::REMOTE_READ
         };
-        let max_pages = core.state.lock().mr_pages;
-        let pieces = split_spans(spans, max_pages)?;
-        // Room for every part first: a posted part is never dropped on
-        // the floor (its REG_MR's slot is collected at deregistration).
-        let mut reg = Registration {
-            parts: KVec::with_capacity(pieces.len(), GFP_KERNEL)?,
-        };
-        for piece in pieces {
-            let mr = match core.mr_take(&mut left) {
+        let mut reg = Registration { parts: KVec::new() };
+        while source.more() {
+            // Room for the part first: a posted part is never dropped on
+            // the floor (its REG_MR's slot is collected at deregistration).
+            if let Err(e) = reg.parts.reserve(1, GFP_KERNEL) {
+                let _ = self.deregister(reg, timeout_ms);
+                return Err(e.into());
+            }
+            let mut mr = match core.mr_take(&mut left) {
                 Ok(mr) => mr,
                 Err(e) => {
                     let _ = self.deregister(reg, timeout_ms);
                     return Err(e);
                 }
             };
-            match ConnCore::register_one(core, mr, piece, access, &mut left) {
+            let buf = match source.fill(&mut mr) {
+                Ok(buf) => buf,
+                Err(e) => {
+                    core.mr_put(mr);
+                    let _ = self.deregister(reg, timeout_ms);
+                    return Err(e);
+                }
+            };
+            match ConnCore::register_one(core, mr, buf, access, &mut left) {
                 Ok(part) => {
                     let rkey = part.mr.rkey();
                     core.state.lock().track_registration(rkey);
-                    if reg.parts.push(part, GFP_KERNEL).is_err() {
+                    // Within the capacity reserved above: cannot fail.
+                    if let Err(e) = reg.parts.push(part, GFP_KERNEL) {
                         let _ = self.deregister(reg, timeout_ms);
-                        return Err(ENOMEM);
+                        return Err(e.into());
                     }
                 }
                 Err((e, mut mr)) => {
@@ -493,6 +622,9 @@ impl Connection {
                     return Err(e);
                 }
             }
+        }
+        if reg.is_empty() {
+            return Err(EINVAL);
         }
         Ok(reg)
     }
@@ -515,19 +647,29 @@ impl Connection {
 
     /// RDMA-writes the caller's `local` bytes into the peer's `remote`
     /// buffers, in order.
-    pub fn rdma_write(&self, local: &[PageSpan], remote: &[RemoteKey], timeout_ms: u32) -> Result {
+    pub fn rdma_write<L: RwLocal + ?Sized>(
+        &self,
+        local: &L,
+        remote: &[RemoteKey],
+        timeout_ms: u32,
+    ) -> Result {
         self.rdma_rw(local, remote, RwDir::Write, timeout_ms)
     }
 
     /// RDMA-reads the peer's `remote` buffers into the caller's `local`
     /// pages, in order.
-    pub fn rdma_read(&self, local: &[PageSpan], remote: &[RemoteKey], timeout_ms: u32) -> Result {
+    pub fn rdma_read<L: RwLocal + ?Sized>(
+        &self,
+        local: &mut L,
+        remote: &[RemoteKey],
+        timeout_ms: u32,
+    ) -> Result {
         self.rdma_rw(local, remote, RwDir::Read, timeout_ms)
     }
 
-    fn rdma_rw(
+    fn rdma_rw<L: RwLocal + ?Sized>(
         &self,
-        local: &[PageSpan],
+        local: &L,
         remote: &[RemoteKey],
         dir: RwDir,
         timeout_ms: u32,
@@ -535,7 +677,7 @@ impl Connection {
         let _noio = NoIoScope::enter();
         let core = self.core.as_arc_borrow();
         let mut left = ConnCore::jiffies(timeout_ms);
-        let total: u64 = local.iter().map(|s| u64::from(s.len())).sum();
+        let total = local.total();
         let remote_total: u64 = remote.iter().map(|k| k.length).sum();
         if total == 0 || total != remote_total {
             return Err(EINVAL);
@@ -553,8 +695,8 @@ impl Connection {
             let mut chunk = key.length;
             while done < key.length {
                 let len = chunk.min(key.length - done);
-                let spans = match sub_spans(local, at + done, len) {
-                    Ok(s) => s,
+                let buf = match local.chunk(at + done, len) {
+                    Ok(b) => b,
                     Err(e) => {
                         result = Err(e);
                         break 'descriptors;
@@ -570,13 +712,6 @@ impl Connection {
                     let Some(r) = res.as_ref() else {
                         result = Err(errno(kernel::bindings::ENOTCONN));
                         break 'descriptors;
-                    };
-                    let buf = match PageBuf::from_spans(spans) {
-                        Ok(b) => b,
-                        Err((e, _)) => {
-                            result = Err(e);
-                            break 'descriptors;
-                        }
                     };
                     match RwCtx::new(&r.qp, buf, sub, dir) {
                         Ok(ctx) => ctx,

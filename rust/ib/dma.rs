@@ -10,8 +10,10 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use super::ffi;
+use super::iter::KernelIter;
 use super::page::PageSpan;
 use super::verbs::{Pd, PdInner};
+use super::PAGE_SIZE;
 
 /// The direction of a DMA mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,15 +147,26 @@ enum Backing {
     Owned(KVec<u8>),
     /// The caller's pages, each span held by a page reference.
     Spans(KVec<PageSpan>),
+    /// The caller's pages, `len` bytes, each entry of the table holding a
+    /// reference to its page (filled straight from an iterator).
+    TableRefs { len: usize },
 }
 
 /// Memory and a scatterlist over it, not DMA-mapped: [`SgBuf`] maps it
 /// itself, `rdma_rw` maps it for an [`super::RwCtx`]. Either page-aligned
-/// bytes of its own, one entry per page, or the caller's page spans, one
-/// entry per span (registered or moved in place, not copied).
+/// bytes of its own, one entry per page, or the caller's pages, one entry
+/// per page piece (registered or moved in place, not copied).
+///
+/// # Invariants
+///
+/// The first `nents` entries of `sg` are an initialised scatterlist (the
+/// last marked as the end) over the backing; with [`Backing::TableRefs`]
+/// each of them holds one reference to its page, dropped by `drop` or
+/// [`PageBuf::into_table`].
 pub struct PageBuf {
     backing: Backing,
     sg: KVec<bindings::scatterlist>,
+    nents: usize,
 }
 
 impl PageBuf {
@@ -184,7 +197,89 @@ impl PageBuf {
         Ok(Self {
             backing: Backing::Owned(data),
             sg,
+            nents: pages,
         })
+    }
+
+    /// An empty scatterlist table of `n` entries, for
+    /// [`PageBuf::from_iter`] to fill again and again.
+    pub fn table(n: usize) -> Result<KVec<bindings::scatterlist>> {
+        if n == 0 || c_uint::try_from(n).is_err() {
+            return Err(EINVAL);
+        }
+        Ok(KVec::from_elem(
+            bindings::scatterlist::default(),
+            n,
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Describes the next bytes of `iter`, at most `len`, in `table` (reused:
+    /// a region keeps one): one entry per page piece, each holding a
+    /// reference to its page, until `len` bytes or the table's entries run
+    /// out. The iterator is advanced by [`PageBuf::len`] bytes. Nothing is
+    /// copied, and no memory is allocated.
+    pub fn from_iter(
+        mut table: KVec<bindings::scatterlist>,
+        iter: &mut KernelIter<'_>,
+        len: usize,
+    ) -> Result<Self, (Error, KVec<bindings::scatterlist>)> {
+        let Ok(max) = c_uint::try_from(table.len()) else {
+            return Err((EINVAL, table));
+        };
+        let mut bytes = 0usize;
+        // SAFETY: The iterator is valid and ours for the call; `table` has
+        // `max` entries, which the helper initialises before use.
+        let n = unsafe {
+            ffi::smbdrs_iter_to_sg(iter.as_ptr(), len, table.as_mut_ptr(), max, &mut bytes)
+        };
+        match usize::try_from(n) {
+            Ok(nents) if nents > 0 => Ok(Self {
+                backing: Backing::TableRefs { len: bytes },
+                sg: table,
+                nents,
+            }),
+            _ => Err((Error::from_errno(n.min(-1)), table)),
+        }
+    }
+
+    /// A scatterlist over `bytes` of kernel memory (kmalloc'd or
+    /// vmalloc'd), one entry per page piece, each holding a reference to
+    /// its page. Nothing is copied: the bytes must stay as they are until
+    /// whatever uses the buffer (an RDMA read or write) is done.
+    pub fn from_kmem(bytes: &[u8]) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(EINVAL);
+        }
+        let first = bytes.as_ptr() as usize % PAGE_SIZE;
+        let pages = (first + bytes.len()).div_ceil(PAGE_SIZE);
+        let mut table = Self::table(pages)?;
+        let max = c_uint::try_from(pages).map_err(|_| EINVAL)?;
+        let mut filled = 0usize;
+        // SAFETY: `bytes` is kernel memory valid for the call (the entries'
+        // page references keep the pages afterwards); `table` has `max`
+        // entries, which the helper initialises before use.
+        let n = unsafe {
+            ffi::smbdrs_kmem_to_sg(
+                bytes.as_ptr().cast::<c_void>(),
+                bytes.len(),
+                table.as_mut_ptr(),
+                max,
+                &mut filled,
+            )
+        };
+        let nents = usize::try_from(n).map_err(|_| Error::from_errno(n))?;
+        let buf = Self {
+            backing: Backing::TableRefs { len: filled },
+            sg: table,
+            nents,
+        };
+        // A short walk (never, for pages counted as above) is refused; the
+        // references go with `buf`.
+        if filled != bytes.len() || nents == 0 {
+            return Err(EIO);
+        }
+        Ok(buf)
     }
 
     /// A scatterlist over the caller's `spans`, in order (at least one).
@@ -209,9 +304,11 @@ impl PageBuf {
                 )
             };
         }
+        let nents = spans.len();
         Ok(Self {
             backing: Backing::Spans(spans),
             sg,
+            nents,
         })
     }
 
@@ -220,7 +317,7 @@ impl PageBuf {
     pub fn data(&self) -> &[u8] {
         match &self.backing {
             Backing::Owned(d) => d,
-            Backing::Spans(_) => &[],
+            _ => &[],
         }
     }
 
@@ -229,7 +326,7 @@ impl PageBuf {
     pub fn data_mut(&mut self) -> &mut [u8] {
         match &mut self.backing {
             Backing::Owned(d) => d,
-            Backing::Spans(_) => &mut [],
+            _ => &mut [],
         }
     }
 
@@ -238,6 +335,7 @@ impl PageBuf {
         match &self.backing {
             Backing::Owned(d) => d.len(),
             Backing::Spans(s) => s.iter().map(|s| s.len() as usize).sum(),
+            Backing::TableRefs { len } => *len,
         }
     }
 
@@ -251,23 +349,62 @@ impl PageBuf {
     }
 
     pub(crate) fn nents(&self) -> u32 {
-        self.sg.len() as u32
+        self.nents as u32
+    }
+
+    /// Takes the backing out, leaving nothing for `drop` to release: the
+    /// caller has taken over any page references of the table.
+    fn take_backing(&mut self) -> Backing {
+        core::mem::replace(&mut self.backing, Backing::Owned(KVec::new()))
     }
 
     /// Gives up the bytes of a buffer of its own (empty for one over the
     /// caller's pages).
-    pub fn into_data(self) -> KVec<u8> {
-        match self.backing {
+    pub fn into_data(mut self) -> KVec<u8> {
+        match self.take_backing() {
             Backing::Owned(d) => d,
             Backing::Spans(_) => KVec::new(),
+            Backing::TableRefs { .. } => {
+                self.put_table_refs();
+                KVec::new()
+            }
         }
     }
 
     /// Gives the caller's spans back (empty for a buffer of its own).
-    pub fn into_spans(self) -> KVec<PageSpan> {
-        match self.backing {
-            Backing::Owned(_) => KVec::new(),
+    pub fn into_spans(mut self) -> KVec<PageSpan> {
+        match self.take_backing() {
             Backing::Spans(s) => s,
+            Backing::Owned(_) => KVec::new(),
+            Backing::TableRefs { .. } => {
+                self.put_table_refs();
+                KVec::new()
+            }
+        }
+    }
+
+    /// Drops the pages (or their references) and gives the table back, to
+    /// be filled again.
+    pub fn into_table(mut self) -> KVec<bindings::scatterlist> {
+        if let Backing::TableRefs { .. } = self.take_backing() {
+            self.put_table_refs();
+        }
+        core::mem::take(&mut self.sg)
+    }
+
+    /// Drops the table's page references (its backing already taken).
+    fn put_table_refs(&mut self) {
+        // SAFETY: By the type invariant the first `nents` entries each hold
+        // a page reference; the backing was taken, so they are dropped once.
+        unsafe { ffi::smbdrs_sg_put_pages(self.sg.as_mut_ptr(), self.nents as c_uint) };
+        self.nents = 0;
+    }
+}
+
+impl Drop for PageBuf {
+    fn drop(&mut self) {
+        if let Backing::TableRefs { .. } = self.take_backing() {
+            self.put_table_refs();
         }
     }
 }
@@ -303,6 +440,11 @@ impl SgBuf {
     /// Allocates `pages` zeroed, page-aligned pages and maps them.
     pub fn new(pd: &Pd, pages: usize, dir: DmaDir) -> Result<Self> {
         Self::map(pd, PageBuf::new(pages)?, dir).map_err(|(e, _)| e)
+    }
+
+    /// Maps `buf` (the buffer comes back on failure).
+    pub fn from_buf(pd: &Pd, buf: PageBuf, dir: DmaDir) -> Result<Self, (Error, PageBuf)> {
+        Self::map(pd, buf, dir)
     }
 
     /// Maps the caller's `spans` (for a fast registration: every span but
@@ -368,6 +510,12 @@ impl SgBuf {
     /// Ends the device's access and gives the caller's spans back.
     pub fn into_spans(mut self) -> KVec<PageSpan> {
         self.unmap().map(PageBuf::into_spans).unwrap_or_default()
+    }
+
+    /// Ends the device's access, drops the caller's pages and gives the
+    /// table back, to be filled again.
+    pub fn into_table(mut self) -> KVec<bindings::scatterlist> {
+        self.unmap().map(PageBuf::into_table).unwrap_or_default()
     }
 
     /// The scatterlist's entries (pages or spans) before mapping.

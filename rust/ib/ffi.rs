@@ -113,6 +113,30 @@ extern "C" {
         ctx: *mut c_void,
     ) -> c_int;
     pub(crate) fn smbdrs_unwatch_devices();
+    pub(crate) fn smbdrs_iter_to_sg(
+        iter: *mut bindings::iov_iter,
+        len: usize,
+        sg: *mut bindings::scatterlist,
+        max: c_uint,
+        bytes: *mut usize,
+    ) -> c_int;
+    pub(crate) fn smbdrs_kmem_to_sg(
+        buf: *const c_void,
+        len: usize,
+        sg: *mut bindings::scatterlist,
+        max: c_uint,
+        bytes: *mut usize,
+    ) -> c_int;
+    pub(crate) fn smbdrs_sg_put_pages(sg: *mut bindings::scatterlist, nents: c_uint);
+    pub(crate) fn smbdrs_page_iter_alloc(max: c_uint) -> *mut c_void;
+    pub(crate) fn smbdrs_page_iter_add(
+        it: *mut c_void,
+        page: *mut bindings::page,
+        len: c_uint,
+        offset: c_uint,
+    ) -> c_int;
+    pub(crate) fn smbdrs_page_iter_start(it: *mut c_void, dest: bool) -> *mut bindings::iov_iter;
+    pub(crate) fn smbdrs_page_iter_free(it: *mut c_void);
     pub(crate) fn smbdrs_iter_count(iter: *const bindings::iov_iter) -> usize;
     pub(crate) fn smbdrs_copy_to_iter(
         addr: *const c_void,

@@ -9,11 +9,11 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use kernel::bindings;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_uint, c_void};
 use kernel::prelude::*;
 
 use super::ffi;
-use super::page::{spans_from_iter, within_page, PageRef, SpanSink};
+use super::page::{spans_from_iter, within_page, PageRef, PageSpan, SpanSink};
 
 /// A borrowed iterator over kernel memory (KVEC, BVEC, FOLIOQ or XARRAY).
 /// Reading or taking spans from it advances it, as the C callers expect.
@@ -35,6 +35,12 @@ impl KernelIter<'_> {
             iter,
             _borrow: PhantomData,
         }
+    }
+
+    /// The iterator, for a helper that advances it (`&mut`: ours for the
+    /// call).
+    pub(crate) fn as_ptr(&mut self) -> *mut bindings::iov_iter {
+        self.iter.as_ptr()
     }
 
     /// Bytes left in the iterator.
@@ -87,5 +93,69 @@ impl KernelIter<'_> {
         // SAFETY: By the type invariant the iterator is valid, over kernel
         // memory that stays valid for the call.
         unsafe { spans_from_iter(self.iter.as_ptr(), len, out) }
+    }
+}
+
+/// A BVEC iterator over page spans the caller keeps: memory handed to the
+/// transports the way cifs hands its folios, for the in-kernel tests.
+///
+/// # Invariants
+///
+/// `it` is a `smbdrs_page_iter` of ours, started over the pages of the
+/// spans borrowed for `'a`, and `iter` is its iterator.
+pub struct SpansIter<'a> {
+    it: NonNull<c_void>,
+    iter: NonNull<bindings::iov_iter>,
+    _spans: PhantomData<&'a [PageSpan]>,
+}
+
+impl<'a> SpansIter<'a> {
+    /// An iterator over `spans`, in order; `dest` when data goes into
+    /// them (an SMB2 READ's buffer), otherwise out of them.
+    pub fn new(spans: &'a [PageSpan], dest: bool) -> Result<Self> {
+        let max = c_uint::try_from(spans.len()).map_err(|_| EINVAL)?;
+        // SAFETY: Plain allocation.
+        let it = NonNull::new(unsafe { ffi::smbdrs_page_iter_alloc(max) }).ok_or(ENOMEM)?;
+        // Freed by `drop` from here on, whatever fails below.
+        let mut this = Self {
+            it,
+            iter: NonNull::dangling(),
+            _spans: PhantomData,
+        };
+        for span in spans {
+            // SAFETY: `it` is ours with room for `max` entries; the span's
+            // page is valid for `'a` and the range lies within it.
+            let rc = unsafe {
+                ffi::smbdrs_page_iter_add(
+                    it.as_ptr(),
+                    span.page().as_ptr(),
+                    span.len(),
+                    span.offset(),
+                )
+            };
+            if rc != 0 {
+                return Err(Error::from_errno(rc));
+            }
+        }
+        // SAFETY: `it` is ours; its pages were added above.
+        let iter = unsafe { ffi::smbdrs_page_iter_start(it.as_ptr(), dest) };
+        this.iter = NonNull::new(iter).ok_or(EINVAL)?;
+        Ok(this)
+    }
+
+    /// The iterator, advanced by whatever takes bytes from it.
+    pub fn iter(&mut self) -> KernelIter<'_> {
+        // SAFETY: By the type invariant `iter` is a valid iterator over
+        // pages that live for `'a`; `&mut self` makes it ours for the
+        // borrow.
+        unsafe { KernelIter::from_raw(self.iter) }
+    }
+}
+
+impl Drop for SpansIter<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `it` is ours; no `KernelIter`
+        // borrowed from it outlives `self`.
+        unsafe { ffi::smbdrs_page_iter_free(self.it.as_ptr()) };
     }
 }

@@ -57,7 +57,7 @@ pub use cm::{
 };
 pub use devices::{local_ipv4, DeviceListener, DeviceWatch};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
-pub use iter::KernelIter;
+pub use iter::{KernelIter, SpansIter};
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};
 pub use page::{
     span_list, spans_from_iter, spans_from_slice, PageRef, PageSpan, SendPayload, SpanSink,

@@ -29,7 +29,7 @@ use kernel::ffi::c_uint;
 use kernel::prelude::*;
 use kernel::sync::{new_spinlock, Arc, SpinLock};
 
-use super::dma::SgBuf;
+use super::dma::{PageBuf, SgBuf};
 use super::ffi;
 use super::verbs::{Pd, PdInner, WorkKind};
 
@@ -221,6 +221,9 @@ pub struct FastRegMr {
     pub(crate) inner: Arc<MrInner>,
     pd: Pd,
     max_pages: u32,
+    /// A scatterlist table of `max_pages` entries kept between
+    /// registrations, so that one costs no allocation.
+    table: Option<KVec<bindings::scatterlist>>,
 }
 
 impl FastRegMr {
@@ -233,7 +236,26 @@ impl FastRegMr {
             inner: Arc::pin_init(MrInner::new(pd.inner.clone(), max_pages), GFP_KERNEL)?,
             pd: pd.clone(),
             max_pages,
+            table: None,
         })
+    }
+
+    /// The region's scatterlist table, of as many entries as it maps pages
+    /// (allocated on first use, then handed back by
+    /// [`FastRegMr::keep_table`]).
+    pub fn take_table(&mut self) -> Result<KVec<bindings::scatterlist>> {
+        match self.table.take() {
+            Some(t) => Ok(t),
+            None => PageBuf::table(self.max_pages as usize),
+        }
+    }
+
+    /// Keeps `table` for the next registration, if it is one of this
+    /// region's size.
+    pub fn keep_table(&mut self, table: KVec<bindings::scatterlist>) {
+        if table.len() == self.max_pages as usize {
+            self.table = Some(table);
+        }
     }
 
     /// The current key; remote peers use it as the token.

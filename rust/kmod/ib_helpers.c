@@ -254,6 +254,131 @@ ssize_t smbdrs_iter_walk_pages(struct iov_iter *iter, size_t len,
 	return done;
 }
 
+/*
+ * Describes the next bytes of @iter (kernel memory, as above) in @sg, one
+ * entry per page piece, each holding a reference to its page: at most @len
+ * bytes and @max entries, whichever comes first. @sg's entries are set up
+ * afresh (a table may be reused), the last one marked as the end. *@bytes
+ * gets the bytes described, by which @iter is advanced. Returns the entries
+ * filled, or a negative errno with no reference held and @iter reverted.
+ * One loop without per-page calls: a registration of 1 MiB fills 256.
+ */
+int smbdrs_iter_to_sg(struct iov_iter *iter, size_t len,
+		      struct scatterlist *sg, unsigned int max, size_t *bytes)
+{
+	struct page *batch[16];
+	unsigned int n = 0;
+	size_t done = 0;
+	ssize_t err = -EIO;
+
+	*bytes = 0;
+	if (user_backed_iter(iter))
+		return -EFAULT;
+	while (done < len && n < max) {
+		struct page **pages = batch;
+		size_t off, left;
+		ssize_t got;
+		int i;
+
+		got = iov_iter_extract_pages(iter, &pages, len - done,
+					     min_t(unsigned int, max - n,
+						   ARRAY_SIZE(batch)),
+					     0, &off);
+		if (got <= 0) {
+			err = got;
+			goto undo;
+		}
+		left = got;
+		for (i = 0; left; i++, n++) {
+			size_t piece = min_t(size_t, left, PAGE_SIZE - off);
+
+			sg_init_table(&sg[n], 1);
+			if (n)
+				sg_unmark_end(&sg[n - 1]);
+			get_page(pages[i]);
+			sg_set_page(&sg[n], pages[i], piece, off);
+			left -= piece;
+			off = 0;
+		}
+		done += got;
+	}
+	if (!n)
+		return -EINVAL;
+	*bytes = done;
+	return n;
+undo:
+	if (!err)
+		err = -EIO;
+	smbdrs_sg_put_pages(sg, n);
+	iov_iter_revert(iter, done);
+	return err;
+}
+
+/* The same over @len bytes of kernel memory at @buf (kmalloc or vmalloc). */
+int smbdrs_kmem_to_sg(const void *buf, size_t len, struct scatterlist *sg,
+		      unsigned int max, size_t *bytes)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
+	return smbdrs_iter_to_sg(&iter, len, sg, max, bytes);
+}
+
+/* Drops the page references of @nents entries filled by smbdrs_iter_to_sg. */
+void smbdrs_sg_put_pages(struct scatterlist *sg, unsigned int nents)
+{
+	unsigned int i;
+
+	for (i = 0; i < nents; i++)
+		put_page(sg_page(&sg[i]));
+}
+
+/*
+ * A BVEC iterator over pages its owner keeps alive: memory handed to the
+ * transport the way cifs hands its folios, for the in-kernel tests.
+ */
+struct smbdrs_page_iter {
+	struct iov_iter iter;
+	unsigned int nr, max;
+	size_t count;
+	struct bio_vec bvec[];
+};
+
+struct smbdrs_page_iter *smbdrs_page_iter_alloc(unsigned int max)
+{
+	struct smbdrs_page_iter *it;
+
+	it = kzalloc(struct_size(it, bvec, max), GFP_KERNEL);
+	if (it)
+		it->max = max;
+	return it;
+}
+
+int smbdrs_page_iter_add(struct smbdrs_page_iter *it, struct page *page,
+			 unsigned int len, unsigned int offset)
+{
+	if (it->nr == it->max)
+		return -ENOSPC;
+	bvec_set_page(&it->bvec[it->nr++], page, len, offset);
+	it->count += len;
+	return 0;
+}
+
+/* Starts the iterator over the pages added; @dest: data goes into them. */
+struct iov_iter *smbdrs_page_iter_start(struct smbdrs_page_iter *it,
+					bool dest)
+{
+	iov_iter_bvec(&it->iter, dest ? ITER_DEST : ITER_SOURCE, it->bvec,
+		      it->nr, it->count);
+	return &it->iter;
+}
+
+void smbdrs_page_iter_free(struct smbdrs_page_iter *it)
+{
+	kfree(it);
+}
+
 size_t smbdrs_iter_count(const struct iov_iter *iter)
 {
 	return iov_iter_count(iter);

@@ -49,6 +49,18 @@ typedef int (*smbdrs_page_fn)(void *ctx, struct page *page,
 			      unsigned int offset, unsigned int len);
 ssize_t smbdrs_iter_walk_pages(struct iov_iter *iter, size_t len,
 			       smbdrs_page_fn fn, void *ctx);
+int smbdrs_iter_to_sg(struct iov_iter *iter, size_t len,
+		      struct scatterlist *sg, unsigned int max, size_t *bytes);
+int smbdrs_kmem_to_sg(const void *buf, size_t len, struct scatterlist *sg,
+		      unsigned int max, size_t *bytes);
+void smbdrs_sg_put_pages(struct scatterlist *sg, unsigned int nents);
+struct smbdrs_page_iter;
+struct smbdrs_page_iter *smbdrs_page_iter_alloc(unsigned int max);
+int smbdrs_page_iter_add(struct smbdrs_page_iter *it, struct page *page,
+			 unsigned int len, unsigned int offset);
+struct iov_iter *smbdrs_page_iter_start(struct smbdrs_page_iter *it,
+					bool dest);
+void smbdrs_page_iter_free(struct smbdrs_page_iter *it);
 size_t smbdrs_iter_count(const struct iov_iter *iter);
 size_t smbdrs_copy_to_iter(const void *addr, size_t bytes,
 			   struct iov_iter *iter);

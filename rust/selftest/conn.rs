@@ -11,7 +11,7 @@
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use kernel::alloc::VVec;
+use kernel::alloc::{KVVec, VVec};
 use kernel::prelude::*;
 use kernel::sync::{new_condvar, new_spinlock, Arc, CondVar, CondVarTimeoutResult, SpinLock};
 use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
@@ -19,7 +19,7 @@ use kernel::workqueue;
 
 use super::rdma::{Failure, Step};
 use crate::conn::{listen_smbd, ConnStats, Connection, OutMessage, COPY_MAX};
-use crate::ib::{errno, Listener, PageRef, PageSpan, RemoteKey, PAGE_SIZE};
+use crate::ib::{errno, Listener, PageRef, PageSpan, RemoteKey, SpansIter, PAGE_SIZE};
 use crate::smbdirect::Config;
 
 /// The first rdma_cm port of the short runs.
@@ -641,11 +641,64 @@ fn send_small(conn: &Connection, bytes: &[u8], invalidate: Option<u32>) -> Resul
     .step("send control message")
 }
 
+/// The mover's side over page spans: RDMA-writes `local` (holding
+/// `pattern(seed, ..)`) to `keys`, or RDMA-reads `keys` into it and checks.
+fn mover_spans(
+    mover: &Connection,
+    keys: &[RemoteKey],
+    mut local: KVec<PageSpan>,
+    write: bool,
+    seed: u32,
+) -> Result<(), Failure> {
+    if write {
+        return mover
+            .rdma_write(&local[..], keys, TIMEOUT_MS)
+            .step("rdma write");
+    }
+    mover
+        .rdma_read(&mut local[..], keys, TIMEOUT_MS)
+        .step("rdma read")?;
+    check_pages(&local, seed, "rdma read bytes")
+}
+
+/// The same over `bytes` of kernel memory (kvmalloc'd, starting mid-page,
+/// as ksmbd's buffers may), described page by page in place.
+fn mover_bytes(
+    mover: &Connection,
+    keys: &[RemoteKey],
+    bytes: usize,
+    write: bool,
+    seed: u32,
+) -> Result<(), Failure> {
+    const SKEW: usize = 100;
+    let mut mem = KVVec::from_elem(0u8, bytes + SKEW, GFP_KERNEL).step("rdma bytes")?;
+    let local = &mut mem[SKEW..];
+    if write {
+        for (k, b) in local.iter_mut().enumerate() {
+            *b = pattern(seed, k);
+        }
+        return mover
+            .rdma_write(&*local, keys, TIMEOUT_MS)
+            .step("rdma write from kernel memory");
+    }
+    mover
+        .rdma_read(&mut *local, keys, TIMEOUT_MS)
+        .step("rdma read into kernel memory")?;
+    if let Some(k) = (0..bytes).find(|&k| local[k] != pattern(seed, k)) {
+        pr_err!("selftest conn: rdma read bytes differ at byte {}\n", k);
+        return Err(Failure("rdma read bytes", EIO));
+    }
+    Ok(())
+}
+
 /// One registration used for an RDMA write and then, registered again, for
 /// an RDMA read, the way SMB2 READ and WRITE use the channel: `owner`
 /// registers its pages and sends the descriptors, `mover` moves the data
 /// and answers; the answer to the write invalidates the owner's first
-/// region remotely (Send with Invalidate).
+/// region remotely (Send with Invalidate). Every other exchange (the first
+/// among them) takes the transports' own paths: the owner registers from a
+/// page iterator, as cifs hands its buffers, and the mover moves bytes of
+/// kernel memory, as ksmbd does; the others use page spans.
 fn rdma_exchange(
     owner: &Connection,
     mover: &Connection,
@@ -654,14 +707,24 @@ fn rdma_exchange(
 ) -> Result<(), Failure> {
     let seed_write = 0x5eed_0001 ^ report.exchanges;
     let seed_read = 0x5eed_1000 ^ report.exchanges;
+    let in_place = report.exchanges % 2 == 0;
     let mut msg = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL).step("descriptor message")?;
     for (write, seed) in [(true, seed_write), (false, seed_read)] {
         // The owner's pages: page-aligned (a registration's rule); the
         // mover's start mid-page, so its SGEs are unaligned.
         let owned = rdma_pages(bytes, 0, if write { None } else { Some(seed) })?;
-        let reg = owner
-            .register(shares(&owned)?, write, TIMEOUT_MS)
-            .step("register")?;
+        let reg = if in_place {
+            // The iterator goes before the registration does: the regions
+            // hold their own page references.
+            let mut pages = SpansIter::new(&owned, write).step("page iterator")?;
+            owner
+                .register_iter(&mut pages.iter(), bytes, write, TIMEOUT_MS)
+                .step("register from an iterator")?
+        } else {
+            owner
+                .register(shares(&owned)?, write, TIMEOUT_MS)
+                .step("register")?
+        };
         let mut n = 0usize;
         for key in reg.descriptors() {
             let e = &mut msg[n * 16..n * 16 + 16];
@@ -699,16 +762,11 @@ fn rdma_exchange(
             }
         }
         report.most_in_one_op = report.most_in_one_op.max(keys.len() as u32);
-        let local = rdma_pages(bytes, 100, if write { Some(seed) } else { None })?;
-        if write {
-            mover
-                .rdma_write(&local, &keys, TIMEOUT_MS)
-                .step("rdma write")?;
+        if in_place {
+            mover_bytes(mover, &keys, bytes, write, seed)?;
         } else {
-            mover
-                .rdma_read(&local, &keys, TIMEOUT_MS)
-                .step("rdma read")?;
-            check_pages(&local, seed, "rdma read bytes")?;
+            let local = rdma_pages(bytes, 100, if write { Some(seed) } else { None })?;
+            mover_spans(mover, &keys, local, write, seed)?;
         }
         // The answer; after a write it invalidates the first region.
         let invalidate = if write {

@@ -192,7 +192,8 @@ pub unsafe extern "C" fn smbdrs_server_rdma(
         return EINVAL.to_errno();
     };
     // SAFETY: By the function's contract.
-    let buf = unsafe { core::slice::from_raw_parts(buf.as_ptr(), len as usize) };
+    // `&mut`: an RDMA read writes into it.
+    let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_ptr(), len as usize) };
     // SAFETY: By the function's contract.
     let desc = unsafe { core::slice::from_raw_parts(desc.as_ptr(), desc_len as usize) };
     // SAFETY: By the function's contract.

@@ -28,10 +28,7 @@ use kernel::sync::{
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 use crate::conn::{listen_smbd, CallGate, Connection, OutMessage, COPY_MAX};
-use crate::ib::{
-    errno, local_ipv4, span_list, spans_from_slice, DeviceListener, DeviceWatch, KernelIter,
-    Listener, NoIoScope, RemoteKey,
-};
+use crate::ib::{errno, local_ipv4, DeviceListener, DeviceWatch, KernelIter, Listener, RemoteKey};
 use crate::smbdirect::wire::DescriptorList;
 use crate::smbdirect::Config;
 
@@ -496,19 +493,13 @@ impl ServerConn {
     /// RDMA-writes `buf` to (an SMB2 READ) or RDMA-reads it from (an SMB2
     /// WRITE) the client's buffers described by `desc`, as many
     /// descriptors as it takes to cover `buf`, the last one cut.
-    pub fn rdma(&self, write: bool, buf: &[u8], desc: &[u8]) -> Result {
+    pub fn rdma(&self, write: bool, buf: &mut [u8], desc: &[u8]) -> Result {
         let _in = self.gate.enter()?;
         let keys = parse_descriptors(desc, buf.len())?;
-        let spans = {
-            let _noio = NoIoScope::enter();
-            let mut spans = span_list(buf.len())?;
-            spans_from_slice(buf, &mut spans)?;
-            spans
-        };
         if write {
-            self.conn.rdma_write(&spans, &keys, IO_MS)
+            self.conn.rdma_write(buf, &keys, IO_MS)
         } else {
-            self.conn.rdma_read(&spans, &keys, IO_MS)
+            self.conn.rdma_read(buf, &keys, IO_MS)
         }
     }
 
