@@ -6,7 +6,7 @@ set -euo pipefail
 BINDGEN_VERSION=${BINDGEN_VERSION:-0.73.2}
 
 pkgs=(
-	linux-source-6.12 rustc-web rust-web-src
+	linux-source-6.12 rustc-web rust-web-src rust-web-clippy
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	busybox-static ksmbd-tools cifs-utils

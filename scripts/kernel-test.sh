@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the kernel of FLAVOR as a test: the build succeeds, our modules are
-# installed, and our own sources compile without a single warning. Our
+# installed, and our own sources compile without a single warning, clippy's
+# included. Our
 # objects are removed first so that their warnings are seen on every run.
 set -uo pipefail
 
@@ -43,6 +44,25 @@ no_warnings() {
 	return 1
 }
 check "our sources build without warnings" no_warnings
+
+# Clippy (Debian's, matching rustc-web) over our crate alone: only our
+# objects are built again, through clippy-driver, whose lints count as
+# warnings here.
+clippy_warnings() {
+	local out
+	[ -x /usr/bin/clippy-driver ] || {
+		echo "no /usr/bin/clippy-driver (rust-web-clippy; scripts/install-deps.sh)"
+		return 1
+	}
+	out=$(make -C "$SMBDRS_CACHE/src/linux-source-6.12" O="$build" "${KMAKE_VARS[@]}" \
+		CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver fs/smb/smbdirect_rs/ 2>&1)
+	out=$(printf '%s\n' "$out" | grep -E -A6 '^(warning|error)(\[[A-Za-z0-9_:]+\])?:' |
+		grep -v 'warnings\? emitted' || true)
+	[ -z "$out" ] && return 0
+	printf '%s\n' "$out" | head -n 60
+	return 1
+}
+check "clippy finds nothing in our crate" clippy_warnings
 
 echo "kernel: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -175,7 +175,7 @@ pub unsafe extern "C" fn smbdrs_client_send(
     let iters = (0..nparts as usize).map(|i| {
         // SAFETY: `i < nparts`: a valid iterator of the array, borrowed
         // only by this iteration.
-        unsafe { KernelIter::from_raw(parts.add(i)) }
+        unsafe { KernelIter::from_raw(NonNull::new_unchecked(parts.as_ptr().add(i))) }
     });
     to_c(client.send(iters))
 }

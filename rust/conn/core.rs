@@ -199,7 +199,7 @@ impl ConnCore {
             // Copied here so that `stats` needs no sleeping lock.
             st.counters.context_misses = r.qp.context_misses();
             match st.engine.poll_timeout().map(|t| t.as_millis()) {
-                Some(t) if st.timer_at.is_none_or(|armed| t < armed) => {
+                Some(t) if st.timer_at.map_or(true, |armed| t < armed) => {
                     st.timer_at = Some(t);
                     Some(t)
                 }

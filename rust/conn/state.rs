@@ -315,7 +315,7 @@ impl State {
             return true;
         }
         match self.engine.poll_timeout() {
-            Some(t) => self.timer_at.is_none_or(|armed| t.as_millis() < armed),
+            Some(t) => self.timer_at.map_or(true, |armed| t.as_millis() < armed),
             None => false,
         }
     }
@@ -405,7 +405,7 @@ impl State {
         let free = self
             .registered
             .iter_mut()
-            .find(|e| e.is_none_or(|(k, _)| k == rkey));
+            .find(|e| e.map_or(true, |(k, _)| k == rkey));
         if let Some(e) = free {
             *e = Some((rkey, false));
         }

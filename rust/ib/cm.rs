@@ -118,7 +118,7 @@ pub struct ConnParam {
 impl ConnParam {
     /// The C parameters; they point into `self`, which must outlive their
     /// use (rdma_cm copies the private data during the call).
-    fn to_raw(&self) -> bindings::rdma_conn_param {
+    fn raw_param(&self) -> bindings::rdma_conn_param {
         let (private_data, private_data_len) = match &self.private {
             Some(p) => (p.as_ptr().cast::<c_void>(), p.len() as u8),
             None => (core::ptr::null(), 0),
@@ -604,7 +604,7 @@ impl CmId {
         if !Arc::ptr_eq(&qp.core().id, &self.inner) {
             return Err(EINVAL);
         }
-        let mut raw = param.to_raw();
+        let mut raw = param.raw_param();
         // SAFETY: `id` is valid with a queue pair; `raw` (and the private
         // data in `param` it points to) is copied during the call.
         to_result(unsafe { bindings::rdma_connect(self.inner.as_ptr(), &mut raw) })
@@ -782,7 +782,7 @@ impl Incoming {
             self.id = Some(id);
             return Err(EINVAL);
         }
-        let mut raw = param.to_raw();
+        let mut raw = param.raw_param();
         let ptr = id.inner.as_ptr();
         // SAFETY: `ptr` is valid with a queue pair; rdma_accept must be
         // called with the handler mutex held, which `rdma_lock_handler`

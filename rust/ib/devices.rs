@@ -60,6 +60,12 @@ unsafe impl<T: DeviceListener> Send for DeviceWatch<T> {}
 // SAFETY: As above; `&DeviceWatch` gives access to nothing.
 unsafe impl<T: DeviceListener> Sync for DeviceWatch<T> {}
 
+/// ib_core's report of a device or address change, for the listener at
+/// `ctx`.
+///
+/// # Safety
+///
+/// `ctx` is the reference a [`DeviceWatch`] made raw, not yet taken back.
 unsafe extern "C" fn changed<T: DeviceListener>(ctx: *mut c_void, what: c_int) {
     // SAFETY: `ctx` is the reference the watch made raw, held until its
     // callbacks stopped (see `DeviceWatch::drop`).

@@ -88,9 +88,8 @@ impl NoIoScope {
     /// Enters the scope.
     pub fn enter() -> Self {
         // SAFETY: Only sets a flag of the current task; `drop` restores it.
-        Self {
-            saved: unsafe { ffi::smbdrs_noio_save() },
-        }
+        let saved = unsafe { ffi::smbdrs_noio_save() };
+        Self { saved }
     }
 }
 
