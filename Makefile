@@ -9,7 +9,8 @@
 #                 its long checks over rxe and siw, 170 mount cycles a cell,
 #                 first light, perftest, the hostile catalogue and fault
 #                 campaigns under verified I/O, 10^8 runs of each fuzz
-#                 target (several hours)
+#                 target (many hours; resumes an interrupted run of the
+#                 same code, SOAK_FRESH=1 starts over)
 #   make bench    the non-debug bench kernel: every client x server pair,
 #                 TCP and the raw devices in interleaved rounds; table, JSON,
 #                 plots (scripts/bench.sh, Documentation/benchmarks.md)
