@@ -214,30 +214,89 @@ static int send_smb2_negotiate(struct cctx *x, u16 granted)
 	return hc_send(&x->c, b, n);
 }
 
-/*
- * Hang-up cases: a good negotiate, then we disconnect at once (arg 0),
- * right after an SMB2 NEGOTIATE whose response the server is about to send
- * (arg 1), or as its response arrives (arg 2). Nothing is wrong on the
- * wire; the server's teardown races its own receive, send and hand-off to
- * the upper layer.
- */
-static int run_hangup(struct cctx *x, const struct ccase *k)
+/* An SMB2 ECHO request (allowed before a session) with MessageId @mid. */
+static int send_smb2_echo(struct cctx *x, u64 mid)
 {
+	u8 b[SLOT_SIZE];
+	u8 *p = b + DT_DATA_OFFSET;
+	const u32 len = 64 + 4;
+	u32 n = dt_msg(b, 32, take_grant(&x->c), 0, 0, DT_DATA_OFFSET, len,
+		       len);
+
+	memset(p, 0, len);
+	p[0] = 0xfe;
+	p[1] = 'S';
+	p[2] = 'M';
+	p[3] = 'B';
+	put16(p + 4, 64);	/* StructureSize */
+	put16(p + 6, 1);	/* CreditCharge */
+	put16(p + 12, 0x000d);	/* Command: ECHO */
+	put16(p + 14, 8);	/* CreditRequest */
+	put32(p + 24, (u32)mid);	/* MessageId, low half */
+	put16(p + 64, 4);	/* ECHO StructureSize */
+	return hc_send(&x->c, b, n);
+}
+
+/*
+ * Waits up to NEG_WAIT_MS for a message carrying data (an SMB2 response),
+ * counting the send credits granted on the way; 1 when one came.
+ */
+static int await_data(struct cctx *x)
+{
+	u64 deadline = now_ms() + NEG_WAIT_MS;
 	u8 buf[SLOT_SIZE];
 	u32 len;
 
-	if (setup(x, 255, 1364))
-		return -1;
-	if (k->arg >= 1 && send_smb2_negotiate(x, take_grant(&x->c)))
-		return -1;
-	/* Credit grants (no data) may come first: wait for the response. */
-	while (k->arg == 2 && hc_recv(&x->c, buf, &len, NEG_WAIT_MS) == 1) {
+	while (now_ms() < deadline &&
+	       hc_recv(&x->c, buf, &len, (int)(deadline - now_ms())) == 1) {
+		if (len >= DT_HDR_LEN)
+			x->c.send_credits += get16(buf + 2);
 		if (len >= DT_DATA_OFFSET && get32(buf + 16) > 0) {
 			snprintf(x->detail, sizeof(x->detail),
 				 "hung up on a response of %u bytes", len);
-			break;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* The SMB2 ECHOs of hangup_after_echoes. */
+#define HANGUP_ECHOES 8
+
+/*
+ * Hang-up cases: a good negotiate, then we disconnect at once (arg 0),
+ * right after an SMB2 NEGOTIATE whose response the server is about to send
+ * (arg 1), as its response arrives (arg 2), or right after a burst of SMB2
+ * ECHOs that follows it, their responses on their way (arg 3: the hang-up
+ * after the Nth data message). Nothing is wrong on the wire; the server's
+ * teardown races its own receives, sends and hand-offs to the upper layer.
+ */
+static int run_hangup(struct cctx *x, const struct ccase *k)
+{
+	unsigned int i, sent = 0;
+
+	if (setup(x, 255, 1364))
+		return -1;
+	x->c.send_credits = x->resp.credits_granted;
+	if (k->arg >= 1) {
+		if (send_smb2_negotiate(x, take_grant(&x->c)))
+			return -1;
+		x->c.send_credits--;
+	}
+	/* Credit grants (no data) may come first: wait for the response. */
+	if (k->arg >= 2)
+		await_data(x);
+	for (i = 0; k->arg == 3 && i < HANGUP_ECHOES; i++) {
+		if (!x->c.send_credits)
+			absorb(&x->c, 100, NULL);
+		if (!x->c.send_credits || send_smb2_echo(x, i + 1))
+			break;
+		x->c.send_credits--;
+		sent++;
+	}
+	if (k->arg == 3)
+		snprintf(x->detail, sizeof(x->detail),
+			 "hung up after %u SMB2 ECHOs", sent);
 	x->c.closing = 1;
 	rdma_disconnect(x->c.id);
 	return 0;
@@ -398,6 +457,8 @@ static const struct ccase cases[] = {
 	  .arg = 1 },
 	{ "hangup_at_response", "disconnected", "3.1.5.8", run_hangup,
 	  .arg = 2 },
+	{ "hangup_after_echoes", "disconnected", "3.1.5.8", run_hangup,
+	  .arg = 3 },
 	{ "keepalive_flood", "still-connected", "3.1.5.8", run_flood,
 	  .arg = 2000 },
 	{ "silence", "disconnected", "3.1.5.6", run_silence, .optin = 1 },

@@ -24,13 +24,13 @@ part interop-rs-rs-rxe interop_rs_rs rxe full
 # faults-siw: both roles, every kind four times): our client against
 # upstream ksmbd through a restart of it, allocation failures in our
 # module, umount -f, a link flap and an unload attempt.
-part faults-rs-client-rxe fault_campaign rs_client_ client rxe 5 "server alloc umount link unload"
+part faults-rs-client-rxe fault_campaign rs_client_ client rxe 6 "server alloc dma umount link unload"
 # The hostile peer's short version (make soak runs hostile-rxe: the whole
 # catalogue, the silent client, 20 random connections): a few client cases
 # against the Rust server, then an honest mount and a clean unload.
 HOSTILE_ONLY="neg_version_high neg_credits_0 dt_second_negotiate dt_offset_overflow
 	dt_remaining_overflow dt_too_long_buffer credits_exceeded keepalive_flood
-	hangup_after_request hangup_at_response"
+	hangup_after_request hangup_at_response hangup_after_echoes"
 HOSTILE_SILENCE=0
 HOSTILE_RANDOM=3
 part hostile-rs-server-rxe hostile_server_side rs_srv_ rxe rust
