@@ -8,7 +8,7 @@
 # (dd's fsync returned) must read back intact; no read may ever return
 # wrong bytes. Sourced after lib.sh and interop.sh.
 
-FAULT_KINDS="server alloc umount link unload addr device"
+FAULT_KINDS="server alloc dma umount link unload addr device"
 FAULT_SRC=/tmp/fault-src
 FAULT_STOP=/tmp/fault-stop
 FAULT_ACKED=/tmp/fault-acked
@@ -62,6 +62,29 @@ fault_disarm() {
 		echo 1 >/sys/kernel/debug/$f/times
 	done
 	echo $((2 * $1 - left))
+}
+
+# dma_fault TIMES PERCENT SECONDS: up to TIMES of our module's DMA mappings
+# (receive and header buffers, zero-copy sends, registrations) fail, each
+# with PERCENT probability, for at most SECONDS; prints how many failed.
+dma_fault() {
+	local d=/sys/kernel/debug/fail_smbdrs_dma i=0
+	[ -d $d ] || {
+		echo 0
+		return
+	}
+	echo N >$d/task-filter
+	echo 1 >$d/interval
+	echo 0 >$d/space
+	echo "$1" >$d/times
+	echo "$2" >$d/probability
+	while [ $i -lt "$3" ] && [ "$(cat $d/times)" -gt 0 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	echo 0 >$d/probability
+	echo $(($1 - $(cat $d/times)))
+	echo 1 >$d/times
 }
 
 # fault_sources: the files the writer copies, by size: 1 MiB (the RDMA
@@ -184,6 +207,10 @@ fault_strike() {
 		fault_armed_wait "$(param fault_alloc_secs 10)"
 		fault_disarm "$n"
 		;;
+	dma)
+		dma_fault "$(param fault_dma_times 8)" "$(param fault_dma_percent 20)" \
+			"$(param fault_dma_secs 10)"
+		;;
 	link)
 		$IP link set veth0 down
 		sleep 3
@@ -244,6 +271,7 @@ fault_campaign() {
 	local tag=$1 role=$2 type=$3 rounds=$4 kinds=${5:-$FAULT_KINDS} opts
 	local r k n range t0 acked lost line injected=0 total_acked=0 total_lost=0
 	local hung=0 unrecovered=0 bad=0 per_kind= dog out netfault= skipped=0 peer=
+	local dma_rounds=0 dma_failed=0
 	cell_setup "$type"
 	case $role in
 	client)
@@ -318,6 +346,10 @@ fault_campaign() {
 		fi
 		injected=$((injected + ${n:-0}))
 		per_kind="$per_kind $k:${n:-0}"
+		if [ "$k" = dma ]; then
+			dma_rounds=$((dma_rounds + 1))
+			dma_failed=$((dma_failed + ${n:-0}))
+		fi
 		sleep 2
 		fault_io_stop 180 || {
 			hung=$((hung + 1))
@@ -358,6 +390,10 @@ fault_campaign() {
 	fi
 	[ "$injected" -ge "$rounds" ]
 	check "${tag}faults_were_injected" $? "$injected faults in $rounds rounds:$per_kind"
+	if [ "$dma_rounds" -gt 0 ]; then
+		[ "$dma_failed" -gt 0 ]
+		check "${tag}dma_mappings_failed" $? "$dma_failed DMA mappings failed in $dma_rounds rounds (debugfs fail_smbdrs_dma)"
+	fi
 	[ "$total_acked" -gt 0 ]
 	check "${tag}writes_acknowledged_under_faults" $? "$total_acked acknowledged writes"
 	[ "$total_lost" -eq 0 ] && [ ! -s /tmp/fault-lost ]

@@ -11,6 +11,9 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/inetdevice.h>
 #include <linux/mm.h>
@@ -40,14 +43,44 @@ int smbdrs_ib_post_recv(struct ib_qp *qp, const struct ib_recv_wr *wr,
 	return ib_post_recv(qp, wr, bad_wr);
 }
 
+/*
+ * DMA mapping failures on demand (debugfs fail_smbdrs_dma, with
+ * CONFIG_FAULT_INJECTION_DEBUG_FS): rxe and siw map virtually and never
+ * fail, so without this the error paths of every mapping would never run.
+ * A mapping chosen to fail is undone here and reported as failed, as a
+ * device out of IOMMU space would.
+ */
+#ifdef CONFIG_FAULT_INJECTION
+static DECLARE_FAULT_ATTR(smbdrs_fail_dma);
+
+static bool smbdrs_dma_should_fail(size_t size)
+{
+	return should_fail(&smbdrs_fail_dma, size);
+}
+#else
+static bool smbdrs_dma_should_fail(size_t size)
+{
+	return false;
+}
+#endif
+
 u64 smbdrs_ib_dma_map_single(struct ib_device *dev, void *cpu_addr,
 			     size_t size, enum dma_data_direction dir)
 {
-	return ib_dma_map_single(dev, cpu_addr, size, dir);
+	u64 addr = ib_dma_map_single(dev, cpu_addr, size, dir);
+
+	if (!ib_dma_mapping_error(dev, addr) && smbdrs_dma_should_fail(size)) {
+		ib_dma_unmap_single(dev, addr, size, dir);
+		return DMA_MAPPING_ERROR;
+	}
+	return addr;
 }
 
 int smbdrs_ib_dma_mapping_error(struct ib_device *dev, u64 dma_addr)
 {
+	/* Virtual devices report no error, even for an injected failure. */
+	if (dma_addr == DMA_MAPPING_ERROR)
+		return -ENOMEM;
 	return ib_dma_mapping_error(dev, dma_addr);
 }
 
@@ -74,7 +107,13 @@ void smbdrs_ib_dma_sync_single_for_device(struct ib_device *dev, u64 addr,
 int smbdrs_ib_dma_map_sg(struct ib_device *dev, struct scatterlist *sg,
 			 int nents, enum dma_data_direction dir)
 {
-	return ib_dma_map_sg(dev, sg, nents, dir);
+	int mapped = ib_dma_map_sg(dev, sg, nents, dir);
+
+	if (mapped > 0 && smbdrs_dma_should_fail(sg->length)) {
+		ib_dma_unmap_sg(dev, sg, nents, dir);
+		return 0;
+	}
+	return mapped;
 }
 
 void smbdrs_ib_dma_unmap_sg(struct ib_device *dev, struct scatterlist *sg,
@@ -412,7 +451,13 @@ u64 smbdrs_ib_dma_map_page(struct ib_device *dev, struct page *page,
 			   size_t offset, size_t size,
 			   enum dma_data_direction dir)
 {
-	return ib_dma_map_page(dev, page, offset, size, dir);
+	u64 addr = ib_dma_map_page(dev, page, offset, size, dir);
+
+	if (!ib_dma_mapping_error(dev, addr) && smbdrs_dma_should_fail(size)) {
+		ib_dma_unmap_page(dev, addr, size, dir);
+		return DMA_MAPPING_ERROR;
+	}
+	return addr;
 }
 
 void smbdrs_ib_dma_unmap_page(struct ib_device *dev, u64 addr, size_t size,
@@ -429,15 +474,35 @@ void smbdrs_ib_dma_unmap_page(struct ib_device *dev, u64 addr, size_t size,
  */
 static struct workqueue_struct *smbdrs_teardown_wq;
 
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+static struct dentry *smbdrs_fail_dma_dir;
+#endif
+
 int smbdrs_ib_init(void)
 {
 	smbdrs_teardown_wq = alloc_workqueue("smbdrs_teardown",
 					     WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	return smbdrs_teardown_wq ? 0 : -ENOMEM;
+	if (!smbdrs_teardown_wq)
+		return -ENOMEM;
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	/*
+	 * Quiet: a failure's stack trace would read as a kernel report, and
+	 * the per-task fail-nth walks of the self tests reach these points
+	 * too. Optional: without debugfs, no failure is ever injected.
+	 */
+	smbdrs_fail_dma.verbose = 0;
+	smbdrs_fail_dma_dir = fault_create_debugfs_attr("fail_smbdrs_dma", NULL,
+							&smbdrs_fail_dma);
+#endif
+	return 0;
 }
 
 void smbdrs_ib_exit(void)
 {
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	if (!IS_ERR_OR_NULL(smbdrs_fail_dma_dir))
+		debugfs_remove_recursive(smbdrs_fail_dma_dir);
+#endif
 	destroy_workqueue(smbdrs_teardown_wq);
 }
 

@@ -21,7 +21,7 @@ part interop-rs-rs-siw interop_rs_rs siw full
 # our client, through a restart of it, allocation failures in our module,
 # the address removed, a link flap and an unload attempt.
 . /smbdrs/faults.sh
-part faults-rs-server-siw fault_campaign rs_server_ server siw 5 "server alloc addr link unload"
+part faults-rs-server-siw fault_campaign rs_server_ server siw 6 "server alloc dma addr link unload"
 # The hostile peer's short version (make soak runs hostile-siw): a few
 # server cases our Rust client must refuse, then a real mount and a clean
 # unload.
