@@ -187,6 +187,27 @@ static int run_dt(struct cctx *x, const struct ccase *k)
 }
 
 /*
+ * Zeroes the @len bytes of an SMB2 request at @p and writes its 64-byte
+ * sync header: @command, @charge credits charged, @request credits asked
+ * for, MessageId @mid.
+ */
+static void smb2_header(u8 *p, u32 len, u16 command, u16 charge, u16 request,
+			u64 mid)
+{
+	memset(p, 0, len);
+	p[0] = 0xfe;
+	p[1] = 'S';
+	p[2] = 'M';
+	p[3] = 'B';
+	put16(p + 4, 64);	/* StructureSize */
+	put16(p + 6, charge);	/* CreditCharge */
+	put16(p + 12, command);
+	put16(p + 14, request);	/* CreditRequest */
+	put32(p + 24, (u32)mid);	/* MessageId */
+	put32(p + 28, (u32)(mid >> 32));
+}
+
+/*
  * An SMB2 NEGOTIATE request offering SMB 3.0.2 alone (no negotiate
  * contexts), as the payload of one data transfer message: the server's
  * upper layer answers it, so a response is on its way when we hang up.
@@ -199,13 +220,7 @@ static int send_smb2_negotiate(struct cctx *x, u16 granted)
 	u32 n = dt_msg(b, 32, granted, SMBD_RESPONSE_REQUESTED, 0,
 		       DT_DATA_OFFSET, len, len);
 
-	memset(p, 0, len);
-	p[0] = 0xfe;
-	p[1] = 'S';
-	p[2] = 'M';
-	p[3] = 'B';
-	put16(p + 4, 64);	/* StructureSize */
-	put16(p + 14, 1);	/* CreditRequest */
+	smb2_header(p, len, 0x0000, 0, 1, 0);	/* NEGOTIATE */
 	put16(p + 64, 36);	/* NEGOTIATE StructureSize */
 	put16(p + 66, 1);	/* DialectCount */
 	put16(p + 68, 1);	/* SecurityMode: signing enabled */
@@ -223,16 +238,7 @@ static int send_smb2_echo(struct cctx *x, u64 mid)
 	u32 n = dt_msg(b, 32, take_grant(&x->c), 0, 0, DT_DATA_OFFSET, len,
 		       len);
 
-	memset(p, 0, len);
-	p[0] = 0xfe;
-	p[1] = 'S';
-	p[2] = 'M';
-	p[3] = 'B';
-	put16(p + 4, 64);	/* StructureSize */
-	put16(p + 6, 1);	/* CreditCharge */
-	put16(p + 12, 0x000d);	/* Command: ECHO */
-	put16(p + 14, 8);	/* CreditRequest */
-	put32(p + 24, (u32)mid);	/* MessageId, low half */
+	smb2_header(p, len, 0x000d, 1, 8, mid);	/* ECHO */
 	put16(p + 64, 4);	/* ECHO StructureSize */
 	return hc_send(&x->c, b, n);
 }
