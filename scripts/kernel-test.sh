@@ -45,17 +45,29 @@ no_warnings() {
 }
 check "our sources build without warnings" no_warnings
 
-# Clippy (Debian's, matching rustc-web) over our crate alone: only our
-# objects are built again, through clippy-driver, whose lints count as
-# warnings here.
+# Clippy (Debian's, matching rustc-web) over our crate alone: the build's
+# own rustc command for it, run through clippy-driver with its outputs in a
+# scratch directory (a kbuild CLIPPY=1 build would rebuild the kernel's
+# Rust crates and vmlinux twice a run). Its lints count as warnings here.
 clippy_warnings() {
-	local out
+	local cmdfile=$build/fs/smb/smbdirect_rs/rust/kmod/.smbdrs.o.cmd cmd out tmp
 	[ -x /usr/bin/clippy-driver ] || {
 		echo "no /usr/bin/clippy-driver (rust-web-clippy; scripts/install-deps.sh)"
 		return 1
 	}
-	out=$(make -C "$SMBDRS_CACHE/src/linux-source-6.12" O="$build" "${KMAKE_VARS[@]}" \
-		CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver fs/smb/smbdirect_rs/ 2>&1)
+	cmd=$(sed -n 's/^savedcmd_[^ ]* := //p' "$cmdfile" 2>/dev/null)
+	[[ "$cmd" == *" /usr/bin/rustc "* ]] || {
+		echo "no rustc command for our crate in $cmdfile"
+		return 1
+	}
+	tmp=$(mktemp -d)
+	cmd=${cmd/ \/usr\/bin\/rustc / /usr/bin/clippy-driver }
+	cmd=$(printf '%s' "$cmd" | sed "s#--out-dir [^ ]*#--out-dir $tmp#;
+		s#--emit=dep-info=[^ ]*#--emit=dep-info=$tmp/smbdrs.d#;
+		s#--emit=obj=[^ ]*#--emit=metadata=$tmp/smbdrs.rmeta#")
+	out=$(cd "$build" && export RUSTC_BOOTSTRAP=1 \
+		CLIPPY_CONF_DIR="$SMBDRS_CACHE/src/linux-source-6.12" && eval "$cmd" 2>&1)
+	rm -rf "$tmp"
 	out=$(printf '%s\n' "$out" | grep -E -A6 '^(warning|error)(\[[A-Za-z0-9_:]+\])?:' |
 		grep -v 'warnings\? emitted' || true)
 	[ -z "$out" ] && return 0
