@@ -1,10 +1,10 @@
 # smbdrs-kind: ours
-# smbdrs-timeout: 2700
+# smbdrs-timeout: 3600
 # make test's soft-iWARP (siw) boot, in parts: the shared connection's
 # stream and the device deleted under traffic (conn-stream-siw without its
 # walks and perftest); then the four interop cells, each setting up and
-# tearing down its own device and ksmbd: c-c, then rs-c, c-rs and rs-rs
-# with their long checks as over rxe (the device bounce aside, which
+# tearing down its own device and ksmbd: c-c, then rs-c and c-rs with
+# their long checks as over rxe, and rs-rs (the device bounce aside, which
 # conn-stream-siw covers at the connection level); faults under verified
 # I/O for our server (faults.sh, short); hostile servers against the Rust
 # client (hostile.sh, short); last, make bench's guest scripts on tiny
@@ -16,7 +16,7 @@ part conn-stream-siw conn_stream siw
 part interop-c-c-siw interop_c_c siw
 part interop-rs-c-siw interop_rs_c siw full
 part interop-c-rs-siw interop_c_rs siw full
-part interop-rs-rs-siw interop_rs_rs siw full
+part interop-rs-rs-siw interop_rs_rs siw
 # Faults under verified I/O, short: ksmbd with our transport, mounted by
 # our client, through a restart of it, allocation failures in our module,
 # the address removed, a link flap and an unload attempt.
