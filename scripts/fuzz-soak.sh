@@ -31,11 +31,22 @@ run_target() {
 	echo $? >"$logdir/$1.rc"
 }
 
+# done_line NAME: libFuzzer's closing "Done N runs in S second(s)" of NAME.
+done_line() {
+	grep -E '^Done [0-9]+ runs in [0-9]+ second' "$logdir/$1.log" 2>/dev/null | tail -n 1
+}
+
+# executions NAME: the N of that line (0 without one).
+executions() {
+	local n
+	n=$(done_line "$1" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p')
+	echo "${n:-0}"
+}
+
 # finished NAME: whether an earlier run with these logs completed NAME
 # (make soak resumes with the same log directory).
 finished() {
-	[ "$(cat "$logdir/$1.rc" 2>/dev/null)" = 0 ] &&
-		grep -qE "^Done $runs runs|^Done [0-9]{${#runs}} runs" "$logdir/$1.log" 2>/dev/null
+	[ "$(cat "$logdir/$1.rc" 2>/dev/null)" = 0 ] && [ "$(executions "$1")" -ge "$runs" ]
 }
 
 jobs=$(nproc)
@@ -60,10 +71,9 @@ for i in "${!targets[@]}"; do
 	t=${targets[$i]}
 	[ -z "${pids[$i]}" ] || wait "${pids[$i]}"
 	rc=$(cat "$logdir/$t.rc" 2>/dev/null || echo 1)
-	done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$logdir/$t.log" | tail -n 1)
-	n=$(echo "$done_line" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p')
-	secs=$(echo "$done_line" | sed -n 's/.* in \([0-9]*\) second.*/\1/p')
-	if [ "$rc" -eq 0 ] && [ "${n:-0}" -ge "$runs" ]; then
+	n=$(executions "$t")
+	secs=$(done_line "$t" | sed -n 's/.* in \([0-9]*\) second.*/\1/p')
+	if [ "$rc" -eq 0 ] && [ "$n" -ge "$runs" ]; then
 		passed=$((passed + 1))
 		echo "fuzz-$t: ${n} executions in ${secs} s: ok"
 	else

@@ -214,6 +214,24 @@ impl PageBuf {
         )?)
     }
 
+    /// The buffer a fill helper made of `table`: `n` entries (or a
+    /// negative errno) over `bytes` bytes, each entry holding a page
+    /// reference.
+    fn filled(
+        table: KVec<bindings::scatterlist>,
+        n: c_int,
+        bytes: usize,
+    ) -> Result<Self, (Error, KVec<bindings::scatterlist>)> {
+        match usize::try_from(n) {
+            Ok(nents) if nents > 0 => Ok(Self {
+                backing: Backing::TableRefs { len: bytes },
+                sg: table,
+                nents,
+            }),
+            _ => Err((Error::from_errno(n.min(-1)), table)),
+        }
+    }
+
     /// Describes the next bytes of `iter`, at most `len`, in `table` (reused:
     /// a region keeps one): one entry per page piece, each holding a
     /// reference to its page, until `len` bytes or the table's entries run
@@ -233,14 +251,7 @@ impl PageBuf {
         let n = unsafe {
             ffi::smbdrs_iter_to_sg(iter.as_ptr(), len, table.as_mut_ptr(), max, &mut bytes)
         };
-        match usize::try_from(n) {
-            Ok(nents) if nents > 0 => Ok(Self {
-                backing: Backing::TableRefs { len: bytes },
-                sg: table,
-                nents,
-            }),
-            _ => Err((Error::from_errno(n.min(-1)), table)),
-        }
+        Self::filled(table, n, bytes)
     }
 
     /// A scatterlist over `bytes` of kernel memory (kmalloc'd or
@@ -254,7 +265,8 @@ impl PageBuf {
         let first = bytes.as_ptr() as usize % PAGE_SIZE;
         let pages = (first + bytes.len()).div_ceil(PAGE_SIZE);
         let mut table = Self::table(pages)?;
-        let max = c_uint::try_from(pages).map_err(|_| EINVAL)?;
+        // `table` checked that the count fits.
+        let max = pages as c_uint;
         let mut filled = 0usize;
         // SAFETY: `bytes` is kernel memory valid for the call (the entries'
         // page references keep the pages afterwards); `table` has `max`
@@ -268,15 +280,10 @@ impl PageBuf {
                 &mut filled,
             )
         };
-        let nents = usize::try_from(n).map_err(|_| Error::from_errno(n))?;
-        let buf = Self {
-            backing: Backing::TableRefs { len: filled },
-            sg: table,
-            nents,
-        };
+        let buf = Self::filled(table, n, filled).map_err(|(e, _)| e)?;
         // A short walk (never, for pages counted as above) is refused; the
         // references go with `buf`.
-        if filled != bytes.len() || nents == 0 {
+        if filled != bytes.len() {
             return Err(EIO);
         }
         Ok(buf)
@@ -352,60 +359,45 @@ impl PageBuf {
         self.nents as u32
     }
 
-    /// Takes the backing out, leaving nothing for `drop` to release: the
-    /// caller has taken over any page references of the table.
-    fn take_backing(&mut self) -> Backing {
-        core::mem::replace(&mut self.backing, Backing::Owned(KVec::new()))
-    }
-
     /// Gives up the bytes of a buffer of its own (empty for one over the
-    /// caller's pages).
+    /// caller's pages, whose references `drop` releases).
     pub fn into_data(mut self) -> KVec<u8> {
-        match self.take_backing() {
-            Backing::Owned(d) => d,
-            Backing::Spans(_) => KVec::new(),
-            Backing::TableRefs { .. } => {
-                self.put_table_refs();
-                KVec::new()
-            }
+        match &mut self.backing {
+            Backing::Owned(d) => core::mem::take(d),
+            _ => KVec::new(),
         }
     }
 
     /// Gives the caller's spans back (empty for a buffer of its own).
     pub fn into_spans(mut self) -> KVec<PageSpan> {
-        match self.take_backing() {
-            Backing::Spans(s) => s,
-            Backing::Owned(_) => KVec::new(),
-            Backing::TableRefs { .. } => {
-                self.put_table_refs();
-                KVec::new()
-            }
+        match &mut self.backing {
+            Backing::Spans(s) => core::mem::take(s),
+            _ => KVec::new(),
         }
     }
 
     /// Drops the pages (or their references) and gives the table back, to
     /// be filled again.
     pub fn into_table(mut self) -> KVec<bindings::scatterlist> {
-        if let Backing::TableRefs { .. } = self.take_backing() {
-            self.put_table_refs();
-        }
+        self.put_table_refs();
         core::mem::take(&mut self.sg)
     }
 
-    /// Drops the table's page references (its backing already taken).
+    /// Drops the table's page references, if it holds any; once: no entry
+    /// holds one afterwards.
     fn put_table_refs(&mut self) {
-        // SAFETY: By the type invariant the first `nents` entries each hold
-        // a page reference; the backing was taken, so they are dropped once.
-        unsafe { ffi::smbdrs_sg_put_pages(self.sg.as_mut_ptr(), self.nents as c_uint) };
-        self.nents = 0;
+        if let Backing::TableRefs { .. } = self.backing {
+            // SAFETY: By the type invariant the first `nents` entries each
+            // hold a page reference; `nents` is then cleared.
+            unsafe { ffi::smbdrs_sg_put_pages(self.sg.as_mut_ptr(), self.nents as c_uint) };
+            self.nents = 0;
+        }
     }
 }
 
 impl Drop for PageBuf {
     fn drop(&mut self) {
-        if let Backing::TableRefs { .. } = self.take_backing() {
-            self.put_table_refs();
-        }
+        self.put_table_refs();
     }
 }
 

@@ -60,8 +60,7 @@ pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
 pub use iter::{KernelIter, SpansIter};
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};
 pub use page::{
-    span_list, spans_from_iter, spans_from_slice, PageRef, PageSpan, SendPayload, SpanSink,
-    MAX_PAYLOAD_SPANS,
+    spans_from_iter, spans_from_slice, PageRef, PageSpan, SendPayload, SpanSink, MAX_PAYLOAD_SPANS,
 };
 pub use qp::{exit, init, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError};
 pub use rw::{RwBuf, RwCtx, RwDir};

@@ -283,21 +283,6 @@ pub trait SpanSink {
     fn push_span(&mut self, span: PageSpan) -> Result;
 }
 
-/// An empty span list with room for `len` bytes of any alignment: one
-/// span a page, one more for an unaligned start, so it never grows.
-pub fn span_list(len: usize) -> Result<KVec<PageSpan>> {
-    Ok(KVec::with_capacity(
-        len.div_ceil(PAGE_SIZE) + 1,
-        GFP_KERNEL,
-    )?)
-}
-
-impl SpanSink for KVec<PageSpan> {
-    fn push_span(&mut self, span: PageSpan) -> Result {
-        self.push(span, GFP_KERNEL).map_err(Error::from)
-    }
-}
-
 /// Appends one page piece of an iterator walk to the `S` at `ctx`, taking
 /// a reference to the page.
 ///
