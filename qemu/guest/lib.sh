@@ -498,12 +498,22 @@ hang_panics() {
 
 FAULT_ATTRS="failslab fail_page_alloc"
 
+# filter_attrs: the fault attributes a per-task walk (fail-nth) counts: the
+# allocators' and, once smbdirect_rs is loaded, its DMA mappings'. A stack
+# filter must reach all of them, or an unfiltered point takes the step.
+filter_attrs() {
+	echo $FAULT_ATTRS
+	[ -d /sys/kernel/debug/fail_smbdrs_dma ] && echo fail_smbdrs_dma
+}
+
 # fault_setup: every allocation of a task with fail-nth armed is eligible
 # (GFP_KERNEL included, any order), and injections print nothing.
 fault_setup() {
 	local f
 	for f in $FAULT_ATTRS; do
 		echo N >/sys/kernel/debug/$f/ignore-gfp-wait
+	done
+	for f in $(filter_attrs); do
 		echo 0 >/sys/kernel/debug/$f/verbose
 	done
 	echo 0 >/sys/kernel/debug/fail_page_alloc/min-order
@@ -545,7 +555,7 @@ module_text_range() {
 # passes through (require) or never through (reject) START..END.
 fault_filter() {
 	local f
-	for f in $FAULT_ATTRS; do
+	for f in $(filter_attrs); do
 		echo "$2" >/sys/kernel/debug/$f/$1-start
 		echo "$3" >/sys/kernel/debug/$f/$1-end
 	done
@@ -568,7 +578,7 @@ fault_reject_upstream() {
 # fault_reset: no stack filter, nothing armed (the defaults).
 fault_reset() {
 	local f
-	for f in $FAULT_ATTRS; do
+	for f in $(filter_attrs); do
 		echo 0 >/sys/kernel/debug/$f/probability
 		echo 1 >/sys/kernel/debug/$f/times
 	done
