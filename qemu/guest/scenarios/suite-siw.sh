@@ -3,9 +3,9 @@
 # make test's soft-iWARP (siw) boot, in parts: the shared connection's
 # stream and the device deleted under traffic (conn-stream-siw without its
 # walks and perftest); then the four interop cells, each setting up and
-# tearing down its own device and ksmbd: c-c, then rs-c and c-rs with
-# their long checks as over rxe, and rs-rs (the device bounce aside, which
-# conn-stream-siw covers at the connection level); faults under verified
+# tearing down its own device and ksmbd: c-c, then rs-c through a ksmbd
+# restart and a busy unmount, c-rs and rs-rs (the long checks run over
+# rxe in make test, over both devices in make soak); faults under verified
 # I/O for our server (faults.sh, short); hostile servers against the Rust
 # client (hostile.sh, short); last, make bench's guest scripts on tiny
 # sizes.
@@ -14,8 +14,8 @@
 . /smbdrs/hostile.sh
 part conn-stream-siw conn_stream siw
 part interop-c-c-siw interop_c_c siw
-part interop-rs-c-siw interop_rs_c siw full
-part interop-c-rs-siw interop_c_rs siw full
+part interop-rs-c-siw interop_rs_c siw recovery
+part interop-c-rs-siw interop_c_rs siw
 part interop-rs-rs-siw interop_rs_rs siw
 # Faults under verified I/O, short: ksmbd with our transport, mounted by
 # our client, through a restart of it, allocation failures in our module,
