@@ -12,7 +12,8 @@
 # Resumable: the state lives in $SOAK_DIR (default
 # $SMBDRS_CACHE/soak/<hash of the code under test>), one verdict file per
 # step; an interrupted `make soak` run again on the same code skips the
-# steps already judged. SOAK_FRESH=1 starts over. Ends with one
+# steps already judged (the fuzz chunks are kept apart, by the engine's
+# hash; see fuzz_step). SOAK_FRESH=1 starts over. Ends with one
 # "N passed, N failed" line over every step, the earlier ones included.
 set -euo pipefail
 
@@ -65,21 +66,38 @@ vm_step() {
 }
 
 # The fuzz targets run while no guest does: they would share its CPUs.
+# They test the engine crate alone, so their chunks are kept by the hash of
+# that crate and the fuzz script: a change elsewhere keeps them.
+fuzz_code=$(git rev-parse HEAD:rust/smbdirect HEAD:scripts/fuzz-soak.sh HEAD:scripts/lib.sh |
+	sha256sum | cut -c1-16)
+if ! git diff --quiet HEAD -- rust/smbdirect scripts/fuzz-soak.sh scripts/lib.sh; then
+	fuzz_code=$fuzz_code-dirty-$(git diff HEAD -- rust/smbdirect scripts/fuzz-soak.sh scripts/lib.sh |
+		sha256sum | cut -c1-8)
+fi
 fuzz_step() {
 	if [ -s "$dir/fuzz.verdict" ]; then
 		echo "soak: fuzz: $(cat "$dir/fuzz.verdict") (from an earlier run)"
 		return 0
 	fi
-	SMBDRS_FUZZ_LOGS="$dir/fuzz" scripts/fuzz-soak.sh 2>&1 | tee "$dir/fuzz.log" || true
+	local logs=$SMBDRS_CACHE/soak/fuzz-$fuzz_code-r${SOAK_FUZZ_RUNS:-100000000}
+	[ "${SOAK_FRESH:-0}" = 1 ] && rm -rf "$logs"
+	SMBDRS_FUZZ_LOGS=$logs scripts/fuzz-soak.sh 2>&1 |
+		tee "$dir/fuzz.log" || true
 	line=$(grep -hE '^fuzz: [0-9]+ passed, [0-9]+ failed' "$dir/fuzz.log" | tail -n 1)
 	[ -n "$line" ] || line="fuzz: 0 passed, 1 failed"
 	echo "${line#fuzz: }" >"$dir/fuzz.verdict"
 }
 
+# SOAK_STEPS="fuzz faults-rxe ..." runs just those steps this sitting (to
+# spread a soak over several); the summary still counts every verdict.
+wanted() {
+	[ -z "${SOAK_STEPS:-}" ] || [[ " $SOAK_STEPS " == *" $1 "* ]]
+}
+
 t0=$(date +%s)
-for s in "${required[@]}"; do vm_step "$s"; done
-fuzz_step
-for s in "${rest[@]}"; do vm_step "$s"; done
+for s in "${required[@]}"; do wanted "$s" && vm_step "$s"; done
+wanted fuzz && fuzz_step
+for s in "${rest[@]}"; do wanted "$s" && vm_step "$s"; done
 
 passed=0 failed=0
 for v in "$dir"/*.verdict; do
