@@ -53,12 +53,17 @@ fi
 
 # The qemu the harness boots with runs, wherever it came from (the
 # machine's, Debian's package, or unpacked into the cache when that package
-# would have removed one of the user's).
+# would have removed one of the user's): it starts a machine, which needs
+# its firmware and option ROMs (-version alone passes without them), and
+# is still running, paused, when the timeout ends it (124).
 qemu=$(cd "$repo" && python3 -c 'import sys; sys.path.insert(0, "qemu"); import run; print(run.QEMU)')
-if ver=$("$qemu" -version 2>&1 | head -n 1) && [[ "$ver" == QEMU* ]]; then
-	result qemu-runs ok "$qemu: $ver"
+ver=$("$qemu" -version 2>&1 | head -n 1)
+out=$(timeout 3 "$qemu" -accel tcg -M pc -m 64 -display none -nodefaults -no-user-config -S 2>&1)
+rc=$?
+if [[ "$ver" == QEMU* ]] && [ $rc -eq 124 ]; then
+	result qemu-runs ok "$qemu: $ver, a paused machine started"
 else
-	result qemu-runs fail "$qemu: $ver"
+	result qemu-runs fail "$qemu: $ver; a machine did not start (rc $rc): $out"
 fi
 
 echo "setup: $passed passed, $failed failed"
