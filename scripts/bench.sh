@@ -28,9 +28,11 @@ if [ "$flavor" = bench ]; then
 		head -n 1)" || die "a stack frame of smbdirect_rs is too large for a 16 KiB stack"
 fi
 qemu/mkinitramfs.sh "$flavor"
+# The share lives in the guest's memory: room for the largest file.
+mem=${BENCH_MEM:-4G}
 rc=0
 if [ -n "${BENCH_PROFILE:-}" ]; then
-	qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs \
+	qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs --mem "$mem" \
 		--set "bench_mib=${BENCH_MIB:-64}" --set "bench_secs=${BENCH_SECS:-5}" \
 		--set "bench_devices=${BENCH_DEVICES:-rxe,siw}" ${BENCH_CPU:+--cpu "$BENCH_CPU"} \
 		${PROFILE_ROWS:+--set "profile_rows=$PROFILE_ROWS"} \
@@ -44,7 +46,7 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
 	echo "bench: profile in $out/profile.txt"
 	exit "$rc"
 fi
-qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs \
+qemu/run.py --flavor "$flavor" --out "$out" --no-initramfs --mem "$mem" \
 	--set "bench_rounds=${BENCH_ROUNDS:-3}" --set "bench_mib=${BENCH_MIB:-256}" \
 	--set "bench_secs=${BENCH_SECS:-5}" --set "bench_verify_mib=${BENCH_VERIFY_MIB:-32}" \
 	--set "bench_devices=${BENCH_DEVICES:-rxe,siw}" ${BENCH_CPU:+--cpu "$BENCH_CPU"} \
