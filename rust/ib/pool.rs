@@ -7,7 +7,9 @@
 //! writes a value in, moves it out again before giving the slot back, and
 //! never gives back a slot holding a value. When the pool is empty a slot
 //! is allocated instead (counted, so a pool that is too small shows), and
-//! a slot given back to a full pool is freed.
+//! freed when given back. The pool knows its own slots, so that the ones
+//! still taken can be listed ([`SlotPool::taken`]): a queue pair finds
+//! there the work requests a device never completed.
 
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +21,16 @@ use kernel::sync::{new_spinlock, SpinLock};
 struct Stack<T> {
     slots: KVec<*mut MaybeUninit<T>>,
     free: usize,
+    /// Every slot of the pool, sorted by address (misses excluded).
+    own: KVec<*mut MaybeUninit<T>>,
+    /// Scratch for [`SlotPool::taken`], one flag per slot of `own`.
+    marks: KVec<bool>,
+}
+
+impl<T> Stack<T> {
+    fn index(&self, p: *mut MaybeUninit<T>) -> Option<usize> {
+        self.own.binary_search(&p).ok()
+    }
 }
 
 // SAFETY: The pointers are heap slots owned by the stack, holding no value
@@ -57,13 +69,17 @@ impl<T> SlotPool<T> {
         let mut stack = Stack {
             slots: KVec::with_capacity(n, GFP_KERNEL)?,
             free: 0,
+            own: KVec::with_capacity(n, GFP_KERNEL)?,
+            marks: KVec::from_elem(false, n, GFP_KERNEL)?,
         };
         for _ in 0..n {
-            let slot = KBox::<T>::new_uninit(GFP_KERNEL)?;
+            let slot = KBox::into_raw(KBox::<T>::new_uninit(GFP_KERNEL)?);
             // Within capacity: cannot fail or allocate.
-            stack.slots.push(KBox::into_raw(slot), GFP_KERNEL)?;
+            stack.slots.push(slot, GFP_KERNEL)?;
+            stack.own.push(slot, GFP_KERNEL)?;
             stack.free += 1;
         }
+        stack.own.sort_unstable();
         Ok(stack)
     }
 
@@ -92,7 +108,9 @@ impl<T> SlotPool<T> {
         let p = p.cast::<MaybeUninit<T>>();
         {
             let mut st = self.stack.lock();
-            if st.free < st.slots.len() {
+            // Only the pool's own slots go back on the stack, so it never
+            // overflows and `taken` can tell which are out.
+            if st.index(p).is_some() && st.free < st.slots.len() {
                 let i = st.free;
                 st.slots[i] = p;
                 st.free += 1;
@@ -102,5 +120,25 @@ impl<T> SlotPool<T> {
         // SAFETY: By the function's contract `p` is a heap slot of ours
         // (all slots are `KBox<MaybeUninit<T>>` allocations) with no value.
         drop(unsafe { KBox::from_raw(p) });
+    }
+
+    /// Appends to `out` the pool's own slots that are taken now (`ENOMEM`
+    /// if it cannot hold them: give it the pool's size in capacity, as this
+    /// runs under a spinlock). Slots allocated on a miss are not listed.
+    pub(crate) fn taken(&self, out: &mut KVec<*mut T>) -> Result {
+        let mut st = self.stack.lock();
+        let st = &mut *st;
+        st.marks.iter_mut().for_each(|m| *m = false);
+        for k in 0..st.free {
+            if let Some(i) = st.index(st.slots[k]) {
+                st.marks[i] = true;
+            }
+        }
+        for (i, &p) in st.own.iter().enumerate() {
+            if !st.marks[i] {
+                out.push(p.cast(), GFP_ATOMIC)?;
+            }
+        }
+        Ok(())
     }
 }

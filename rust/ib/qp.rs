@@ -141,6 +141,7 @@ struct QpShared<H: WorkHandler> {
     /// with the queue pair: posting and completing do not allocate.
     #[pin]
     contexts: SlotPool<Posted<H>>,
+    contexts_len: usize,
 }
 
 impl_has_work! {
@@ -160,7 +161,7 @@ impl<H: WorkHandler> QpShared<H> {
         send_cap: u32,
         recv_cap: u32,
     ) -> impl PinInit<Self, Error> {
-        let contexts = send_cap.saturating_add(recv_cap) as usize;
+        let n_contexts = send_cap.saturating_add(recv_cap) as usize;
         try_pin_init!(Self {
             teardown <- new_work!("smbdrs_qp_teardown"),
             core,
@@ -170,7 +171,8 @@ impl<H: WorkHandler> QpShared<H> {
             recv_used: AtomicU32::new(0),
             recv_cap,
             orphans: AtomicPtr::new(core::ptr::null_mut()),
-            contexts <- SlotPool::new(contexts),
+            contexts <- SlotPool::new(n_contexts),
+            contexts_len: n_contexts,
         }? Error)
     }
 
@@ -190,6 +192,57 @@ impl<H: WorkHandler> QpShared<H> {
         posted
     }
 
+    /// Hands a context back to the handler as its completion (`status`,
+    /// `byte_len` bytes), after the queue accounting.
+    fn complete(
+        &self,
+        posted: Posted<H>,
+        status: u32,
+        byte_len: u32,
+        invalidated_rkey: Option<u32>,
+    ) {
+        let ok = status == bindings::ib_wc_status_IB_WC_SUCCESS;
+        if posted.kind == WorkKind::Recv {
+            self.recv_used.fetch_sub(1, Ordering::AcqRel);
+        } else {
+            self.send_used
+                .fetch_sub(posted.send_slots, Ordering::AcqRel);
+        }
+        if let Some(mr) = &posted.mr {
+            mr.completed(posted.kind, ok);
+        }
+        let Posted {
+            kind,
+            buf,
+            mr,
+            rw,
+            payload,
+            tag,
+            ..
+        } = posted;
+        // The MR reference goes before the handler runs: the handler may drop
+        // the region's owner, and the region must not outlive it here. Caller
+        // pages are unmapped and released first too: the handler may tell
+        // their owner the send is done.
+        drop(mr);
+        drop(payload);
+        let cq = &self.core.cq.inner;
+        cq.set_completing(current_task());
+        H::complete(
+            self.handler.as_arc_borrow(),
+            Done {
+                kind,
+                status,
+                byte_len,
+                invalidated_rkey,
+                buf,
+                rw,
+                tag,
+            },
+        );
+        cq.set_completing(core::ptr::null_mut());
+    }
+
     /// Drains the queue pair, then frees what was left with it.
     fn finish(self: Pin<KBox<Self>>) {
         // SAFETY: The queue pair is valid (`core` holds it). Draining moves
@@ -204,7 +257,50 @@ impl<H: WorkHandler> QpShared<H> {
             p = orphan.next_orphan;
             drop(orphan);
         }
+        self.flush_lost();
         drop(self);
+    }
+
+    /// Completes, as flushed, the work requests the device accepted and
+    /// never completed, not even in the drain (siw with two CPUs, when its
+    /// device is deleted under traffic: Documentation/known-bugs.md). Left
+    /// in their slots, their buffers would keep the protection domain, and
+    /// so the rdma_cm identifier and the device, forever.
+    fn flush_lost(&self) {
+        let left = self.send_used.load(Ordering::Acquire) + self.recv_used.load(Ordering::Acquire);
+        if left == 0 {
+            return;
+        }
+        // Sized for every slot: `taken` fills it under a spinlock.
+        let mut lost = KVec::new();
+        let listed = match KVec::with_capacity(self.contexts_len, GFP_KERNEL) {
+            Ok(v) => {
+                lost = v;
+                self.contexts.taken(&mut lost)
+            }
+            Err(_) => Err(ENOMEM),
+        };
+        if listed.is_err() {
+            pr_err_ratelimited!(
+                "smbdirect-rs: {} work requests never completed; no memory to free them\n",
+                left
+            );
+            return;
+        }
+        pr_warn_ratelimited!(
+            "smbdirect-rs: the device never completed {} work requests ({} slots), not even in the drain; completing them as flushed\n",
+            lost.len(),
+            left
+        );
+        for &p in lost.iter() {
+            // SAFETY: A slot still taken after the drain holds the context
+            // of a work request the device accepted: the drain's own work
+            // requests, posted after it, have completed, so the device will
+            // never complete it, and no post is under way (the queue pair's
+            // owner has let it go).
+            let posted = unsafe { self.reclaim(p) };
+            self.complete(posted, bindings::ib_wc_status_IB_WC_WR_FLUSH_ERR, 0, None);
+        }
     }
 }
 
@@ -243,14 +339,6 @@ unsafe extern "C" fn work_done<H: WorkHandler>(
     // here once; the device is done with it.
     let posted = unsafe { qp.reclaim(p) };
     let ok = wc.status == bindings::ib_wc_status_IB_WC_SUCCESS;
-    if posted.kind == WorkKind::Recv {
-        qp.recv_used.fetch_sub(1, Ordering::AcqRel);
-    } else {
-        qp.send_used.fetch_sub(posted.send_slots, Ordering::AcqRel);
-    }
-    if let Some(mr) = &posted.mr {
-        mr.completed(posted.kind, ok);
-    }
     let with_inv = (wc.wc_flags as u32) & bindings::ib_wc_flags_IB_WC_WITH_INVALIDATE != 0;
     let invalidated_rkey = if ok && posted.kind == WorkKind::Recv && with_inv {
         // SAFETY: With IB_WC_WITH_INVALIDATE set the union holds the rkey.
@@ -258,36 +346,7 @@ unsafe extern "C" fn work_done<H: WorkHandler>(
     } else {
         None
     };
-    let Posted {
-        kind,
-        buf,
-        mr,
-        rw,
-        payload,
-        tag,
-        ..
-    } = posted;
-    // The MR reference goes before the handler runs: the handler may drop
-    // the region's owner, and the region must not outlive it here. Caller
-    // pages are unmapped and released first too: the handler may tell
-    // their owner the send is done.
-    drop(mr);
-    drop(payload);
-    let cq = &qp.core.cq.inner;
-    cq.set_completing(current_task());
-    H::complete(
-        qp.handler.as_arc_borrow(),
-        Done {
-            kind,
-            status: wc.status,
-            byte_len: wc.byte_len,
-            invalidated_rkey,
-            buf,
-            rw,
-            tag,
-        },
-    );
-    cq.set_completing(core::ptr::null_mut());
+    qp.complete(posted, wc.status, wc.byte_len, invalidated_rkey);
 }
 
 /// The error of a refused post: why, and what the work request owned.

@@ -31,9 +31,32 @@
 
 #include "ib_helpers.h"
 
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+/*
+ * Sends to lose (debugfs smbdirect_rs/lose_sends): each of the next that
+ * many is taken as posted and never reaches the device, so it never
+ * completes, as with a device that loses completions (siw with two CPUs,
+ * Documentation/known-bugs.md). The teardown must still free them.
+ */
+static atomic_t smbdrs_lose_sends = ATOMIC_INIT(0);
+
+static bool smbdrs_send_lost(void)
+{
+	return atomic_read(&smbdrs_lose_sends) > 0 &&
+	       atomic_dec_if_positive(&smbdrs_lose_sends) >= 0;
+}
+#else
+static bool smbdrs_send_lost(void)
+{
+	return false;
+}
+#endif
+
 int smbdrs_ib_post_send(struct ib_qp *qp, const struct ib_send_wr *wr,
 			const struct ib_send_wr **bad_wr)
 {
+	if (smbdrs_send_lost())
+		return 0;
 	return ib_post_send(qp, wr, bad_wr);
 }
 
@@ -476,6 +499,7 @@ static struct workqueue_struct *smbdrs_teardown_wq;
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 static struct dentry *smbdrs_fail_dma_dir;
+static struct dentry *smbdrs_debug_dir;
 #endif
 
 int smbdrs_ib_init(void)
@@ -493,6 +517,9 @@ int smbdrs_ib_init(void)
 	smbdrs_fail_dma.verbose = 0;
 	smbdrs_fail_dma_dir = fault_create_debugfs_attr("fail_smbdrs_dma", NULL,
 							&smbdrs_fail_dma);
+	smbdrs_debug_dir = debugfs_create_dir("smbdirect_rs", NULL);
+	debugfs_create_atomic_t("lose_sends", 0600, smbdrs_debug_dir,
+				&smbdrs_lose_sends);
 #endif
 	return 0;
 }
@@ -502,6 +529,7 @@ void smbdrs_ib_exit(void)
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	if (!IS_ERR_OR_NULL(smbdrs_fail_dma_dir))
 		debugfs_remove_recursive(smbdrs_fail_dma_dir);
+	debugfs_remove_recursive(smbdrs_debug_dir);
 #endif
 	destroy_workqueue(smbdrs_teardown_wq);
 }
