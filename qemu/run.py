@@ -586,7 +586,8 @@ def main():
     # under TCG where 4 GiB took 56 s; make bench passes 4G (its share
     # lives in the guest's memory).
     ap.add_argument("--mem", default="2G")
-    ap.add_argument("--smp", type=int, default=2)
+    # Two CPUs, each a socket (see boot()); SMBDRS_SMP or --smp changes it.
+    ap.add_argument("--smp", type=int, default=int(os.environ.get("SMBDRS_SMP", "2")))
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="scenario parameter, passed as smbdrs.NAME=VALUE (e.g. fio_mib=128)")

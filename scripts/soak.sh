@@ -6,8 +6,9 @@
 # roles, both devices, every kind 4 times); every fuzz target of the engine for
 # 10^8 executions (scripts/fuzz-soak.sh). Then the rest: the shared
 # connection's stream with every allocation-failure walk over both devices,
-# the C/C cells, first light, raw perftest, and the hostile catalogues
-# against ours and against upstream's C. Many hours on 2 cores.
+# the ib layer's own walk, the C/C cells, first light, raw perftest, and
+# the hostile catalogues against ours and against upstream's C. Many hours
+# on 2 cores.
 #
 # Resumable: the state lives in $SOAK_DIR (default
 # $SMBDRS_CACHE/soak/<hash of the code under test>), one verdict file per
@@ -35,7 +36,7 @@ log "soak: state in $dir (run again on the same code to resume)"
 
 required=(interop-rs-c-rxe interop-rs-c-siw interop-c-rs-rxe interop-c-rs-siw
 	interop-rs-rs-rxe interop-rs-rs-siw faults-rxe faults-siw)
-rest=(conn-stream-rxe conn-stream-siw interop-c-c-rxe interop-c-c-siw
+rest=(conn-stream-rxe conn-stream-siw ib-hardening interop-c-c-rxe interop-c-c-siw
 	firstlight-client firstlight-server perftest-rxe
 	hostile-rxe hostile-siw hostile-c-rxe hostile-c-siw)
 

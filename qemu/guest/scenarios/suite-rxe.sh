@@ -2,9 +2,10 @@
 # smbdrs-timeout: 3600
 # make test's soft-RoCE (rxe) boot, in parts: the shared connection's
 # stream with the active side's allocation-failure walk and the device
-# deleted under traffic (conn-stream-rxe without perftest); then the four
-# interop cells, each setting up and tearing down its own device and
-# ksmbd: c-c (upstream both sides, the baseline), then rs-c and c-rs with
+# deleted under traffic (conn-stream-rxe without perftest); then the three
+# interop cells with a Rust end, each setting up and tearing down its own
+# device and ksmbd (c-c, upstream at both ends, runs in make soak and in
+# suite-siw's tiny bench): rs-c and c-rs with
 # their long checks ("full", interop.sh): the parallel tar/xz workload and
 # mount cycles (smbdrs.cycles), ksmbd restarted under the mount, the
 # device deleted and added again under it, a busy unmount (rs-c) and 16
@@ -17,7 +18,6 @@
 . /smbdrs/hostile.sh
 . /smbdrs/faults.sh
 part conn-stream-rxe conn_stream rxe walk
-part interop-c-c-rxe interop_c_c rxe
 part interop-rs-c-rxe interop_rs_c rxe full
 part interop-c-rs-rxe interop_c_rs rxe full
 part interop-rs-rs-rxe interop_rs_rs rxe

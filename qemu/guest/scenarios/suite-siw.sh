@@ -2,10 +2,11 @@
 # smbdrs-timeout: 3600
 # make test's soft-iWARP (siw) boot, in parts: the shared connection's
 # stream and the device deleted under traffic (conn-stream-siw without its
-# walks and perftest); then the four interop cells, each setting up and
-# tearing down its own device and ksmbd: c-c, then rs-c through a ksmbd
-# restart and a busy unmount, c-rs and rs-rs (the long checks run over
-# rxe in make test, over both devices in make soak); faults under verified
+# walks and perftest); then the three interop cells with a Rust end, each
+# setting up and tearing down its own device and ksmbd: rs-c through a
+# ksmbd restart and a busy unmount, c-rs and rs-rs (the long checks run
+# over rxe in make test, over both devices in make soak; c-c runs in make
+# soak and, as a bench row, in the tiny bench below); faults under verified
 # I/O for our server (faults.sh, short); hostile servers against the Rust
 # client (hostile.sh, short); last, make bench's guest scripts on tiny
 # sizes.
@@ -13,7 +14,6 @@
 . /smbdrs/interop.sh
 . /smbdrs/hostile.sh
 part conn-stream-siw conn_stream siw
-part interop-c-c-siw interop_c_c siw
 part interop-rs-c-siw interop_rs_c siw recovery
 part interop-c-rs-siw interop_c_rs siw
 part interop-rs-rs-siw interop_rs_rs siw
