@@ -483,7 +483,11 @@ interop_c_rs() {
 		check "c_rs_legacy_iwarp_private_data_answered" $? "$(klog | grep 'smbdirect-rs' | tail -n 3)"
 	fi
 	umount $MNT
-	new_address "c_rs_" "$port"
+	# make soak only (smbdrs.full=1): after the added address is removed,
+	# rxe connections to the first one sometimes time out for the rest of
+	# the boot (Documentation/known-bugs.md, "Open: rxe after an address
+	# is removed"), which failed every later part of suite-rxe.
+	[ "$(param full 0)" = 1 ] && new_address "c_rs_" "$port"
 	out=$(cifs_mount ",rdma,rdma_impl=c" 2>&1)
 	require "c_rs_mount_again" $? "$out"
 	# The Rust server shut down and started again under a writer.
