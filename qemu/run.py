@@ -596,8 +596,7 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the console")
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("SMBDRS_VM_JOBS", "1")),
                     help="guests at once, each scenario still in its own boot, started "
-                    "in the order given (under TCG one guest keeps about one host CPU "
-                    "busy; default 1, or SMBDRS_VM_JOBS)")
+                    "in the order given (default 1, or SMBDRS_VM_JOBS)")
     args = ap.parse_args()
 
     scens = all_scenarios()

@@ -7,9 +7,9 @@
 //! writes a value in, moves it out again before giving the slot back, and
 //! never gives back a slot holding a value. When the pool is empty a slot
 //! is allocated instead (counted, so a pool that is too small shows), and
-//! freed when given back. The pool knows its own slots, so that the ones
-//! still taken can be listed ([`SlotPool::taken`]): a queue pair finds
-//! there the work requests a device never completed.
+//! freed when given back. The pool's own slots are one allocation, so it
+//! can tell which are taken ([`SlotPool::taken`]): a queue pair finds there
+//! the work requests a device never completed.
 
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -19,33 +19,28 @@ use kernel::prelude::*;
 use kernel::sync::{new_spinlock, SpinLock};
 
 struct Stack<T> {
+    /// The pool's own slots, in one allocation (stable: the buffer of a
+    /// vector does not move with it).
+    arena: KVVec<MaybeUninit<T>>,
+    /// The free slots: `slots[..free]`.
     slots: KVec<*mut MaybeUninit<T>>,
     free: usize,
-    /// Every slot of the pool, sorted by address (misses excluded).
-    own: KVec<*mut MaybeUninit<T>>,
-    /// Scratch for [`SlotPool::taken`], one flag per slot of `own`.
+    /// Scratch for [`SlotPool::taken`], one flag per slot of `arena`.
     marks: KVec<bool>,
 }
 
 impl<T> Stack<T> {
+    /// Where `p` is in the arena, if it is one of the pool's own slots.
     fn index(&self, p: *mut MaybeUninit<T>) -> Option<usize> {
-        self.own.binary_search(&p).ok()
+        let size = core::mem::size_of::<T>().max(1);
+        let off = (p as usize).wrapping_sub(self.arena.as_ptr() as usize);
+        (off % size == 0 && off / size < self.arena.len()).then_some(off / size)
     }
 }
 
-// SAFETY: The pointers are heap slots owned by the stack, holding no value
-// (so whatever `T` is), touched only under the pool's lock.
+// SAFETY: The pointers are slots owned by the stack, holding no value (so
+// whatever `T` is), touched only under the pool's lock.
 unsafe impl<T> Send for Stack<T> {}
-
-impl<T> Drop for Stack<T> {
-    fn drop(&mut self) {
-        // Also on the error path of `fill`, with the stack partly filled.
-        for &p in self.slots.iter().take(self.free) {
-            // SAFETY: Free slots are heap slots of ours holding no value.
-            drop(unsafe { KBox::from_raw(p) });
-        }
-    }
-}
 
 /// Preallocated heap slots for values of `T`.
 #[pin_data]
@@ -67,19 +62,20 @@ impl<T> SlotPool<T> {
 
     fn fill(n: usize) -> Result<Stack<T>> {
         let mut stack = Stack {
+            arena: KVVec::with_capacity(n, GFP_KERNEL)?,
             slots: KVec::with_capacity(n, GFP_KERNEL)?,
             free: 0,
-            own: KVec::with_capacity(n, GFP_KERNEL)?,
             marks: KVec::from_elem(false, n, GFP_KERNEL)?,
         };
         for _ in 0..n {
-            let slot = KBox::into_raw(KBox::<T>::new_uninit(GFP_KERNEL)?);
             // Within capacity: cannot fail or allocate.
+            stack.arena.push(MaybeUninit::uninit(), GFP_KERNEL)?;
+        }
+        for i in 0..n {
+            let slot = stack.arena.as_mut_ptr().wrapping_add(i);
             stack.slots.push(slot, GFP_KERNEL)?;
-            stack.own.push(slot, GFP_KERNEL)?;
             stack.free += 1;
         }
-        stack.own.sort_unstable();
         Ok(stack)
     }
 
@@ -108,37 +104,37 @@ impl<T> SlotPool<T> {
         let p = p.cast::<MaybeUninit<T>>();
         {
             let mut st = self.stack.lock();
-            // Only the pool's own slots go back on the stack, so it never
-            // overflows and `taken` can tell which are out.
-            if st.index(p).is_some() && st.free < st.slots.len() {
+            // The pool's own slots go back on the stack, which holds them
+            // all; a slot allocated on a miss is freed.
+            if st.index(p).is_some() {
                 let i = st.free;
                 st.slots[i] = p;
                 st.free += 1;
                 return;
             }
         }
-        // SAFETY: By the function's contract `p` is a heap slot of ours
-        // (all slots are `KBox<MaybeUninit<T>>` allocations) with no value.
+        // SAFETY: By the function's contract `p` came from `take`; not in
+        // the arena, it is a `KBox<MaybeUninit<T>>` allocation, with no value.
         drop(unsafe { KBox::from_raw(p) });
     }
 
-    /// Appends to `out` the pool's own slots that are taken now (`ENOMEM`
-    /// if it cannot hold them: give it the pool's size in capacity, as this
-    /// runs under a spinlock). Slots allocated on a miss are not listed.
-    pub(crate) fn taken(&self, out: &mut KVec<*mut T>) -> Result {
+    /// Flags the pool's own slots taken now (`true`), by index: for the end
+    /// of the pool's use, once (the pool hands over its scratch, so a
+    /// second call flags nothing). Slots allocated on a miss are not seen.
+    pub(crate) fn taken(&self) -> KVec<bool> {
         let mut st = self.stack.lock();
-        let st = &mut *st;
-        st.marks.iter_mut().for_each(|m| *m = false);
+        let mut taken = core::mem::take(&mut st.marks);
+        taken.iter_mut().for_each(|t| *t = true);
         for k in 0..st.free {
-            if let Some(i) = st.index(st.slots[k]) {
-                st.marks[i] = true;
+            if let Some(t) = st.index(st.slots[k]).and_then(|i| taken.get_mut(i)) {
+                *t = false;
             }
         }
-        for (i, &p) in st.own.iter().enumerate() {
-            if !st.marks[i] {
-                out.push(p.cast(), GFP_ATOMIC)?;
-            }
-        }
-        Ok(())
+        taken
+    }
+
+    /// The pool's own slot `i` (of [`SlotPool::taken`]'s flags).
+    pub(crate) fn slot(&self, i: usize) -> *mut T {
+        self.stack.lock().arena.as_mut_ptr().wrapping_add(i).cast()
     }
 }

@@ -141,7 +141,6 @@ struct QpShared<H: WorkHandler> {
     /// with the queue pair: posting and completing do not allocate.
     #[pin]
     contexts: SlotPool<Posted<H>>,
-    contexts_len: usize,
 }
 
 impl_has_work! {
@@ -172,7 +171,6 @@ impl<H: WorkHandler> QpShared<H> {
             recv_cap,
             orphans: AtomicPtr::new(core::ptr::null_mut()),
             contexts <- SlotPool::new(n_contexts),
-            contexts_len: n_contexts,
         }? Error)
     }
 
@@ -271,28 +269,15 @@ impl<H: WorkHandler> QpShared<H> {
         if left == 0 {
             return;
         }
-        // Sized for every slot: `taken` fills it under a spinlock.
-        let mut lost = KVec::new();
-        let listed = match KVec::with_capacity(self.contexts_len, GFP_KERNEL) {
-            Ok(v) => {
-                lost = v;
-                self.contexts.taken(&mut lost)
-            }
-            Err(_) => Err(ENOMEM),
-        };
-        if listed.is_err() {
-            pr_err_ratelimited!(
-                "smbdirect-rs: {} work requests never completed; no memory to free them\n",
-                left
-            );
-            return;
-        }
+        let taken = self.contexts.taken();
+        let lost = taken.iter().filter(|&&t| t).count();
         pr_warn_ratelimited!(
             "smbdirect-rs: the device never completed {} work requests ({} slots), not even in the drain; completing them as flushed\n",
-            lost.len(),
+            lost,
             left
         );
-        for &p in lost.iter() {
+        for i in (0..taken.len()).filter(|&i| taken[i]) {
+            let p = self.contexts.slot(i);
             // SAFETY: A slot still taken after the drain holds the context
             // of a work request the device accepted: the drain's own work
             // requests, posted after it, have completed, so the device will
