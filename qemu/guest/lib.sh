@@ -749,6 +749,31 @@ conn_stream() {
 		check "conn_small_after_lost_sends" $? "$line"
 	fi
 
+	# A queue pair reset with sends in flight (known-bugs entry 14; debugfs
+	# smbdirect_rs/error_qp_after_sends, debug kernels): the 8th send of a
+	# short run, a fragment of its 9000-byte message with the rest queued
+	# behind it, is posted, then the queue pair goes to error, so that
+	# send, the ones after it and every posted receive complete as
+	# flushed. The run must fail naming an error rather than hang, with no
+	# report and nothing leaked (kmemleak at the end), and the next run
+	# must pass.
+	local qp_error=/sys/kernel/debug/smbdirect_rs/error_qp_after_sends hook
+	if [ -w $qp_error ]; then
+		echo 8 >$qp_error
+		echo conn-small >/sys/module/smbdirect_rs/parameters/run
+		echo 0 >$qp_error
+		hook=$(klog | grep 'test hook: queue pair put in error' | tail -n 1)
+		line=$(klog | grep 'smbdirect_rs: selftest conn-small:' | tail -n 1)
+		echo "$hook"
+		echo "$line"
+		[ -n "$hook" ] && echo "$line" | grep -q ': FAIL .*Error('
+		check "conn_qp_error_with_sends_in_flight_fails_cleanly" $? "${hook:-the hook never fired}; $line"
+		echo conn-small >/sys/module/smbdirect_rs/parameters/run
+		line=$(klog | grep 'smbdirect_rs: selftest conn-small:' | tail -n 1)
+		echo "$line" | grep -q ': PASS '
+		check "conn_small_after_qp_error" $? "$line"
+	fi
+
 	# The device goes away in the middle of the traffic: every connection
 	# must end with an error, the deletion must finish (rdma_cm waits for
 	# every identifier on the device to be destroyed), and the module must

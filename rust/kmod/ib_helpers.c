@@ -45,19 +45,52 @@ static bool smbdrs_send_lost(void)
 	return atomic_read(&smbdrs_lose_sends) > 0 &&
 	       atomic_dec_if_positive(&smbdrs_lose_sends) >= 0;
 }
+
+/*
+ * A queue pair put in error after a chosen send (debugfs
+ * smbdirect_rs/error_qp_after_sends = N): right after the Nth send from
+ * now is posted, the send and every work request still queued complete
+ * as flushed, as when the peer resets the connection with sends in
+ * flight (Documentation/known-bugs.md, entry 14). Our posts run in
+ * process context (the connection's resource mutex), where modifying a
+ * queue pair may sleep.
+ */
+static atomic_t smbdrs_error_qp_after_sends = ATOMIC_INIT(0);
+
+static void smbdrs_send_posted(struct ib_qp *qp)
+{
+	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
+	int rc;
+
+	if (atomic_read(&smbdrs_error_qp_after_sends) <= 0 ||
+	    atomic_dec_if_positive(&smbdrs_error_qp_after_sends) != 0)
+		return;
+	rc = ib_modify_qp(qp, &attr, IB_QP_STATE);
+	pr_info("smbdirect_rs: test hook: queue pair put in error after a send: %d\n",
+		rc);
+}
 #else
 static bool smbdrs_send_lost(void)
 {
 	return false;
+}
+
+static void smbdrs_send_posted(struct ib_qp *qp)
+{
 }
 #endif
 
 int smbdrs_ib_post_send(struct ib_qp *qp, const struct ib_send_wr *wr,
 			const struct ib_send_wr **bad_wr)
 {
+	int rc;
+
 	if (smbdrs_send_lost())
 		return 0;
-	return ib_post_send(qp, wr, bad_wr);
+	rc = ib_post_send(qp, wr, bad_wr);
+	if (!rc)
+		smbdrs_send_posted(qp);
+	return rc;
 }
 
 int smbdrs_ib_post_recv(struct ib_qp *qp, const struct ib_recv_wr *wr,
@@ -520,6 +553,8 @@ int smbdrs_ib_init(void)
 	smbdrs_debug_dir = debugfs_create_dir("smbdirect_rs", NULL);
 	debugfs_create_atomic_t("lose_sends", 0600, smbdrs_debug_dir,
 				&smbdrs_lose_sends);
+	debugfs_create_atomic_t("error_qp_after_sends", 0600, smbdrs_debug_dir,
+				&smbdrs_error_qp_after_sends);
 #endif
 	return 0;
 }
