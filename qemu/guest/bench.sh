@@ -357,6 +357,43 @@ profile_report() {
 		sed "s|^|smbdrs: profile $label focus |"
 }
 
+# The soft device's entry points counted per I/O (kprobe events): calls
+# posting send and receive work requests, and completions (rxe's queued
+# CQEs, siw's reaped ones). Counted at the device, so upstream's transports
+# and ours are measured alike; both ends of the connection together.
+WR_TRACE=/sys/kernel/debug/tracing
+wr_probe_points() {
+	case $1 in
+	rxe) echo "sendpost:rxe_post_send recvpost:rxe_post_recv completion:rxe_cq_post" ;;
+	siw) echo "sendpost:siw_post_send recvpost:siw_post_receive completion:siw_reap_cqe" ;;
+	esac
+}
+
+# wr_count_start DEV: define and arm the probes (tracing off: only their hit
+# counts are wanted, not trace records). Fails where the kernel has no
+# kprobe events.
+wr_count_start() {
+	local p
+	[ -w $WR_TRACE/kprobe_events ] || return 1
+	echo 0 >$WR_TRACE/tracing_on
+	for p in $(wr_probe_points "$1"); do
+		echo "p:smbdrs_wr/smbdrs_${p%%:*} ${p#*:}" >>$WR_TRACE/kprobe_events || return 1
+	done
+	echo 1 >$WR_TRACE/events/smbdrs_wr/enable
+}
+
+wr_count_stop() {
+	[ -d $WR_TRACE/events/smbdrs_wr ] || return 0
+	echo 0 >$WR_TRACE/events/smbdrs_wr/enable
+	echo >$WR_TRACE/kprobe_events
+}
+
+# wr_counts: "sendpost N recvpost N completion N", hits so far.
+wr_counts() {
+	awk '$1 ~ /^smbdrs_/ { sub(/^smbdrs_/, "", $1); printf "%s %s ", $1, $2 }' \
+		$WR_TRACE/kprobe_profile 2>/dev/null
+}
+
 # bench_profile DEVICES...: where the CPU goes at 4 KiB (make bench-profile):
 # on each device and SMB Direct row, fio's random 4 KiB read and write at
 # depth 16 for BENCH_SECS under perf (cpu-clock samples of both CPUs, so
@@ -366,7 +403,7 @@ profile_report() {
 # profile_freq (samples per second per CPU) and profile_focus (symbols
 # whose call trees to print).
 bench_profile() {
-	local dev row job rw out c0 c1 rows jobs qd bs freq
+	local dev row job rw out c0 c1 w0 w1 rows jobs qd bs freq
 	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 64)}
 	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
 	rows=$(param profile_rows "c-c rs-c c-rs rs-rs" | tr , ' ')
@@ -378,6 +415,8 @@ bench_profile() {
 	bench_setup
 	for dev in "$@"; do
 		rdma_link "$dev" "${dev}0" || continue
+		wr_count_start "$dev"
+		check "profile_${dev}_wr_probes" $? "kprobes on $(wr_probe_points "$dev")"
 		BENCH_SERVER=
 		for row in $rows; do
 			case $row in
@@ -397,6 +436,7 @@ bench_profile() {
 			for rw in $jobs; do
 				job=$rw-$bs-qd$qd
 				c0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
+				w0=$(wr_counts)
 				out=$(/usr/bin/perf record -q --no-buildid --no-buildid-cache -a -g \
 					-e cpu-clock -F "$freq" -o /tmp/perf.data -- \
 					$FIO --name="$job" --filename=$MNT/bench.bin --rw=$rw --bs="$bs" \
@@ -405,12 +445,20 @@ bench_profile() {
 					--thread --output-format=terse --terse-version=3 2>&1)
 				check "profile_${dev}_${row}_${job}" $? "$(echo "$out" | tail -n 3)"
 				c1=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
-				# IOPS, and context switches per I/O (both ends).
+				w1=$(wr_counts)
+				# IOPS, context switches and the device's work requests
+				# and completions per I/O (both ends).
 				echo "$out" | awk -F';' -v w=$(case $rw in *write) echo 1 ;; *) echo 0 ;; esac) \
-					-v cs=$((c1 - c0)) -v t="$BENCH_SECS" -v l="$dev $row $job" '$1 == "3" {
+					-v cs=$((c1 - c0)) -v t="$BENCH_SECS" -v l="$dev $row $job" \
+					-v w0="$w0" -v w1="$w1" '$1 == "3" {
 					iops = w ? $49 : $8
-					per = iops > 0 ? cs / (iops * t) : 0
-					printf "smbdrs: profile %s iops %s switches/io %.1f\n", l, iops, per }'
+					ios = iops * t
+					printf "smbdrs: profile %s iops %s switches/io %.1f", l, iops,
+						ios > 0 ? cs / ios : 0
+					n = split(w0, a, " "); split(w1, b, " ")
+					for (i = 1; i < n; i += 2)
+						printf " %s/io %.2f", a[i], ios > 0 ? (b[i + 1] - a[i + 1]) / ios : 0
+					printf "\n" }'
 				profile_report /tmp/perf.data "$dev $row $job"
 				rm -f /tmp/perf.data
 			done
@@ -419,6 +467,7 @@ bench_profile() {
 			rm -f $MNT/bench.bin
 			umount $MNT
 		done
+		wr_count_stop
 		ksmbd_stop
 		device_quiet "${dev}0" "profile_${dev}_" && $RDMA link delete "${dev}0"
 	done
