@@ -754,9 +754,10 @@ conn_stream() {
 	# short run, a fragment of its 9000-byte message with the rest queued
 	# behind it, is posted, then the queue pair goes to error, so that
 	# send, the ones after it and every posted receive complete as
-	# flushed. The run must fail naming an error rather than hang, with no
-	# report and nothing leaked (kmemleak at the end), and the next run
-	# must pass.
+	# flushed. The flushed completions must end the connection at once:
+	# the run fails with ECONNRESET (104), not on its 20-second timeout
+	# (110), with no report and nothing leaked (kmemleak at the end), and
+	# the next run passes.
 	local qp_error=/sys/kernel/debug/smbdirect_rs/error_qp_after_sends hook
 	if [ -w $qp_error ]; then
 		echo 8 >$qp_error
@@ -766,7 +767,7 @@ conn_stream() {
 		line=$(klog | grep 'smbdirect_rs: selftest conn-small:' | tail -n 1)
 		echo "$hook"
 		echo "$line"
-		[ -n "$hook" ] && echo "$line" | grep -q ': FAIL .*Error('
+		[ -n "$hook" ] && echo "$line" | grep -q ': FAIL .*Error(104)'
 		check "conn_qp_error_with_sends_in_flight_fails_cleanly" $? "${hook:-the hook never fired}; $line"
 		echo conn-small >/sys/module/smbdirect_rs/parameters/run
 		line=$(klog | grep 'smbdirect_rs: selftest conn-small:' | tail -n 1)
