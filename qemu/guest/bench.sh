@@ -453,11 +453,12 @@ bench_profile() {
 					-v w0="$w0" -v w1="$w1" '$1 == "3" {
 					iops = w ? $49 : $8
 					ios = iops * t
+					# (Parenthesised: a bare ">" in printf is a redirection.)
 					printf "smbdrs: profile %s iops %s switches/io %.1f", l, iops,
-						ios > 0 ? cs / ios : 0
+						(ios > 0 ? cs / ios : 0)
 					n = split(w0, a, " "); split(w1, b, " ")
 					for (i = 1; i < n; i += 2)
-						printf " %s/io %.2f", a[i], ios > 0 ? (b[i + 1] - a[i + 1]) / ios : 0
+						printf " %s/io %.2f", a[i], (ios > 0 ? (b[i + 1] - a[i + 1]) / ios : 0)
 					printf "\n" }'
 				profile_report /tmp/perf.data "$dev $row $job"
 				rm -f /tmp/perf.data
