@@ -37,6 +37,18 @@ prepare() {
 
 	# The overlay: the whole repository appears as fs/smb/smbdirect_rs.
 	# kbuild reads our Kbuild and Kconfig there; the link follows the clone.
+	# make compares modification times, which say nothing once the link
+	# points at another clone (its older file is still another file, and
+	# objects built from the first clone would stay): moving the link
+	# drops our objects in every flavor, so they rebuild.
+	local was
+	was=$(readlink "$src/$overlay_dir" 2>/dev/null || true)
+	if [ -n "$was" ] && [ "$was" != "$repo" ]; then
+		log "overlay moves from $was to $repo: rebuilding our objects"
+		rm -rf "$SMBDRS_CACHE"/build/*/"$overlay_dir" \
+			"$SMBDRS_CACHE"/build/*/fs/smb/client/smbdirect_shim.o \
+			"$SMBDRS_CACHE"/build/*/fs/smb/server/transport_rdma_shim.o
+	fi
 	ln -sfn "$repo" "$src/$overlay_dir"
 	# The shims live in the repository too, linked where kbuild builds
 	# them into cifs.ko and ksmbd.ko (patches/ adds them to the Makefiles).
