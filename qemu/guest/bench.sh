@@ -394,6 +394,8 @@ wr_counts() {
 		$WR_TRACE/kprobe_profile 2>/dev/null
 }
 
+CQ_WORKQUEUE=/sys/module/smbdirect_rs/parameters/cq_workqueue
+
 # bench_profile DEVICES...: where the CPU goes at 4 KiB (make bench-profile):
 # on each device and SMB Direct row, fio's random 4 KiB read and write at
 # depth 16 for BENCH_SECS under perf (cpu-clock samples of both CPUs, so
@@ -401,9 +403,11 @@ wr_counts() {
 # connection's counters. Narrowed by smbdrs.profile_rows (c-rs,rs-rs),
 # profile_jobs (randread), profile_qd (1), profile_bs (1M: the block size),
 # profile_freq (samples per second per CPU) and profile_focus (symbols
-# whose call trees to print).
+# whose call trees to print). A row named with "-wq" (rs-c-wq) runs with
+# the Rust connections' completions polled from the workqueue instead of
+# softirq (smbdirect_rs's cq_workqueue), for comparison in one boot.
 bench_profile() {
-	local dev row job rw out c0 c1 w0 w1 rows jobs qd bs freq
+	local dev row pair job rw out c0 c1 w0 w1 rows jobs qd bs freq
 	BENCH_MIB=${BENCH_MIB:-$(param bench_mib 64)}
 	BENCH_SECS=${BENCH_SECS:-$(param bench_secs 5)}
 	rows=$(param profile_rows "c-c rs-c c-rs rs-rs" | tr , ' ')
@@ -419,11 +423,17 @@ bench_profile() {
 		check "profile_${dev}_wr_probes" $? "kprobes on $(wr_probe_points "$dev")"
 		BENCH_SERVER=
 		for row in $rows; do
-			case $row in
+			pair=${row%-wq}
+			if [ "$pair" != "$row" ]; then
+				echo Y >$CQ_WORKQUEUE
+			else
+				echo N >$CQ_WORKQUEUE
+			fi
+			case $pair in
 			*-rs) bench_server rust ;;
 			*) bench_server c ;;
 			esac || continue
-			case $row in
+			case $pair in
 			c-*) out=$(cifs_mount ",rdma,rdma_impl=c" 2>&1) ;;
 			rs-*) out=$(cifs_mount ",rdma,rdma_impl=rust" 2>&1) ;;
 			esac || {
@@ -470,6 +480,7 @@ bench_profile() {
 		done
 		wr_count_stop
 		ksmbd_stop
+		echo N >$CQ_WORKQUEUE
 		device_quiet "${dev}0" "profile_${dev}_" && $RDMA link delete "${dev}0"
 	done
 	unload_within 15 profile_unload smbdirect_rs

@@ -305,7 +305,7 @@ rs_client_checks() {
 	grep -q 'SMBDirect implementation: rust' /proc/fs/cifs/DebugData
 	check "${tag}debugdata_rust" $? "$(grep -A2 SMBDirect /proc/fs/cifs/DebugData)"
 	after=$(rs_counter registrations)
-	note "${tag}debugdata_after" "$(sed -n '/SMBDirect implementation/,/Rust (decimal) mrs_in_use/p' /proc/fs/cifs/DebugData)"
+	note "${tag}debugdata_after" "$(sed -n '/SMBDirect implementation/,/Rust (decimal) softirq_completions/p' /proc/fs/cifs/DebugData)"
 	[ "${after:-0}" -gt 0 ]
 	check "${tag}rdma_channel_used" $? "registrations: ${after:-none} (1 MiB I/O goes through the RDMA channel)"
 	for k in messages_sent messages_read remote_invalidations local_invalidations context_misses; do
@@ -313,6 +313,11 @@ rs_client_checks() {
 	done
 	[ "$(rs_counter context_misses)" = 0 ]
 	check "${tag}no_allocation_on_the_data_path" $? "context_misses=$(rs_counter context_misses)"
+	# Completions polled in softirq (the default), waking their waiters
+	# with no work item in between.
+	[ "$(rs_counter softirq_completions)" -gt 0 ] 2>/dev/null
+	check "${tag}completions_in_softirq" $? "softirq_completions=$(rs_counter softirq_completions)"
+	metric "${tag}deferred_pumps" "$(rs_counter deferred_pumps)"
 }
 
 # interop_rs_c TYPE [recovery|full]: cell rs-c, our Rust client against

@@ -709,6 +709,9 @@ conn_stream() {
 		# Every work request context came from the preallocated pool.
 		[ "$(kv "$s" context_misses)" = 0 ]
 		check "conn_${side}_no_allocation_on_data_path" $? "context_misses=$(kv "$s" context_misses)"
+		[ "$(kv "$s" softirq_completions)" -gt 0 ] 2>/dev/null
+		check "conn_${side}_completions_in_softirq" $? "softirq_completions=$(kv "$s" softirq_completions)"
+		metric "conn_${side}_deferred_pumps" "$(kv "$s" deferred_pumps)"
 		for k in registrations remote_invalidations local_invalidations rdma_reads rdma_writes; do
 			[ "$(kv "$s" $k)" -gt 0 ] 2>/dev/null
 			check "conn_${side}_$k" $? "$k=$(kv "$s" $k)"
@@ -774,6 +777,17 @@ conn_stream() {
 		echo "$line" | grep -q ': PASS '
 		check "conn_small_after_qp_error" $? "$line"
 	fi
+
+	# Completion queues polled from the workqueue instead of softirq
+	# (cq_workqueue, the comparison of make bench-profile's "-wq" rows):
+	# a short run still passes.
+	local cq_wq=/sys/module/smbdirect_rs/parameters/cq_workqueue
+	echo Y >$cq_wq
+	echo conn-small >/sys/module/smbdirect_rs/parameters/run
+	echo N >$cq_wq
+	line=$(klog | grep 'smbdirect_rs: selftest conn-small:' | tail -n 1)
+	echo "$line" | grep -q ': PASS '
+	check "conn_small_completions_on_workqueue" $? "$line"
 
 	# The device goes away in the middle of the traffic: every connection
 	# must end with an error, the deletion must finish (rdma_cm waits for

@@ -68,6 +68,8 @@ pub struct ClientInfoC {
     mr_recoveries: u64,
     mr_waits: u64,
     context_misses: u64,
+    softirq_completions: u64,
+    deferred_pumps: u64,
 }
 
 /// `struct smbdrs_buffer_desc`.
@@ -80,7 +82,7 @@ pub struct BufferDescC {
 
 // The same sizes are asserted in client_ops.c against the header.
 const _: () = assert!(core::mem::size_of::<ClientConfigC>() == 28);
-const _: () = assert!(core::mem::size_of::<ClientInfoC>() == 176);
+const _: () = assert!(core::mem::size_of::<ClientInfoC>() == 192);
 const _: () = assert!(core::mem::size_of::<BufferDescC>() == 16);
 
 fn to_c(r: Result) -> c_int {
@@ -315,6 +317,8 @@ pub unsafe extern "C" fn smbdrs_client_info(conn: *mut c_void, out: *mut ClientI
         c.mr_waits = s.conn.mr_waits;
         c.mrs_in_use = u32::try_from(s.conn.mrs_in_use).unwrap_or(u32::MAX);
         c.context_misses = s.context_misses;
+        c.softirq_completions = s.conn.softirq_completions;
+        c.deferred_pumps = s.conn.deferred_pumps;
     }
     // SAFETY: `out` is writable by the function's contract.
     unsafe { out.as_ptr().write(c) };

@@ -5,12 +5,17 @@
 //!
 //! # Locking and completion model
 //!
-//! - Completions run in process context on ib_core's completion workqueue
-//!   (`IB_POLL_WORKQUEUE`), so nothing here runs in interrupt context and
-//!   plain (non-irq) spinlocks suffice.
-//! - `state` (spinlock) guards the engine, the message slots, the delivered
-//!   fragments and the buffer pools. It is held only for engine calls and
-//!   list updates, never across a post or a wait.
+//! - Completions run in softirq (`IB_POLL_SOFTIRQ`, as upstream's client
+//!   polls), so a completion wakes the thread waiting for it with no work
+//!   item in between; the `cq_workqueue` module parameter moves them to
+//!   ib_core's workqueue instead. Either way the handler only updates the
+//!   state and wakes waiters; posting what a completion makes due (reposts,
+//!   sends it gave credits to) takes the mutex below, so from softirq it is
+//!   left to a work item (`pump_work`).
+//! - `state` (spinlock, taken with softirqs off) guards the engine, the
+//!   message slots, the delivered fragments and the buffer pools. It is
+//!   held only for engine calls and list updates, never across a post or a
+//!   wait.
 //! - `res` (mutex) owns the queue pair and the rest of the RDMA resources.
 //!   Holding it is what allows posting, so fragments reach the send queue in
 //!   the order the engine produced them even with many senders. It is held
@@ -29,18 +34,15 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use kernel::prelude::*;
-use kernel::sync::{
-    new_condvar, new_mutex, new_spinlock, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, Mutex,
-    SpinLock,
-};
+use kernel::sync::{new_condvar, new_mutex, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, Mutex};
 use kernel::time::{ktime_ms_delta, msecs_to_jiffies, Ktime};
 use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
 
 use super::read::ReadCursor;
 use super::state::{Phase, State, StateGuard};
 use crate::ib::{
-    errno, CmEvent, CmId, CmWatcher, Cq, Done, Pd, QueuePair, SendPayload, Timer, TimerHandler,
-    WorkHandler, WorkKind,
+    errno, in_task, new_spinlock_bh, pump_queue, CmEvent, CmId, CmWatcher, Cq, Done, Pd, QueuePair,
+    SendPayload, SpinLockBh, Timer, TimerHandler, WorkHandler, WorkKind,
 };
 use crate::smbdirect::{DisconnectReason, Event, Instant, RecvOutcome, SendToken};
 
@@ -66,7 +68,7 @@ pub(super) struct Resources {
 #[pin_data]
 pub(super) struct ConnCore {
     #[pin]
-    pub(super) state: SpinLock<State>,
+    pub(super) state: SpinLockBh<State>,
     #[pin]
     pub(super) readable: CondVar,
     #[pin]
@@ -80,6 +82,9 @@ pub(super) struct ConnCore {
     pub(super) reader: Mutex<ReadCursor>,
     #[pin]
     teardown: Work<ConnCore>,
+    /// Runs the pump for a completion handled in softirq.
+    #[pin]
+    pump_work: Work<ConnCore, PUMP_WORK>,
     /// Held for a whole teardown, so that a second caller returns only
     /// once everything is freed.
     #[pin]
@@ -90,8 +95,12 @@ pub(super) struct ConnCore {
     pub(super) payload_spans: usize,
 }
 
+/// The work item identifier of [`ConnCore`]'s `pump_work`.
+const PUMP_WORK: u64 = 1;
+
 impl_has_work! {
     impl HasWork<Self> for ConnCore { self.teardown }
+    impl HasWork<Self, PUMP_WORK> for ConnCore { self.pump_work }
 }
 
 impl WorkItem for ConnCore {
@@ -102,17 +111,26 @@ impl WorkItem for ConnCore {
     }
 }
 
+impl WorkItem<PUMP_WORK> for ConnCore {
+    type Pointer = Arc<ConnCore>;
+
+    fn run(this: Arc<ConnCore>) {
+        Self::pump(this.as_arc_borrow());
+    }
+}
+
 impl ConnCore {
     pub(super) fn new(state: State, payload_spans: usize) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
-                state <- new_spinlock!(state, "smbdrs_conn_state"),
+                state <- new_spinlock_bh!(state, "smbdrs_conn_state"),
                 readable <- new_condvar!("smbdrs_conn_readable"),
                 sendable <- new_condvar!("smbdrs_conn_sendable"),
                 ops <- new_condvar!("smbdrs_conn_ops"),
                 res <- new_mutex!(None, "smbdrs_conn_res"),
                 reader <- new_mutex!(ReadCursor::default(), "smbdrs_conn_reader"),
                 teardown <- new_work!("smbdrs_conn_teardown"),
+                pump_work <- new_work!("smbdrs_conn_pump"),
                 teardown_lock <- new_mutex!((), "smbdrs_conn_teardown_lock"),
                 teardown_queued: AtomicBool::new(false),
                 epoch: Ktime::ktime_get(),
@@ -144,7 +162,8 @@ impl ConnCore {
         if this.teardown_queued.swap(true, Ordering::AcqRel) {
             return;
         }
-        let _ = crate::ib::teardown_queue().enqueue(Arc::<ConnCore>::from(this));
+        let _ =
+            crate::ib::teardown_queue().enqueue::<Arc<ConnCore>, 0>(Arc::<ConnCore>::from(this));
     }
 
     /// Acts on the engine's events: wakes senders and connect waiters,
@@ -529,8 +548,12 @@ impl WorkHandler for ConnCore {
     type Tag = Tag;
 
     fn complete(this: ArcBorrow<'_, Self>, done: Done<Tag>) {
+        let task = in_task();
         let needed = {
             let mut st = this.state.lock();
+            if !task {
+                st.counters.softirq_completions += 1;
+            }
             match (done.kind, &done.tag) {
                 (WorkKind::Recv, _) => Self::received(this, &mut st, done),
                 (WorkKind::Send, Tag::Send(token)) => {
@@ -548,12 +571,23 @@ impl WorkHandler for ConnCore {
                 _ => drop(done),
             }
             Self::handle_events(this, &mut st);
-            st.needs_pump()
+            let needed = st.needs_pump();
+            if needed && !task {
+                st.counters.deferred_pumps += 1;
+            }
+            needed
         };
         // Most completions leave nothing to post: skip the posting path
         // (its mutex and lock round trips showed in the 4 KiB profile).
-        if needed {
+        if !needed {
+            return;
+        }
+        if task {
             Self::pump(this);
+        } else {
+            // The posting path sleeps on its mutex. Already queued, the
+            // work item will see this completion's state too.
+            let _ = pump_queue().enqueue::<Arc<ConnCore>, PUMP_WORK>(Arc::<ConnCore>::from(this));
         }
     }
 }

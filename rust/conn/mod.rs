@@ -46,9 +46,9 @@ use kernel::sync::Arc;
 use self::core::{ConnCore, Resources, Watch};
 use self::state::{Phase, SpanList, State};
 use crate::ib::{
-    errno, spans_from_slice, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Incoming,
-    KernelIter, Listener, NoIoScope, PageSpan, Pd, QueuePair, QueuePairCaps, SpanSink, Timer,
-    MAX_PAYLOAD_SPANS, PAGE_SIZE,
+    errno, spans_from_slice, CmEvent, CmId, ConnParam, Cq, CqPoll, DmaBuf, DmaDir, FastRegMr,
+    Incoming, KernelIter, Listener, NoIoScope, PageSpan, Pd, QueuePair, QueuePairCaps, SpanSink,
+    Timer, MAX_PAYLOAD_SPANS, PAGE_SIZE,
 };
 use crate::smbdirect::engine::MAX_HEADER_LEN;
 use crate::smbdirect::rdma::negotiate_ird_ord;
@@ -318,7 +318,11 @@ impl Connection {
         // transfer, invalidation, signature), each queue with one more for
         // the drain, all on one CQ.
         let sq = send_wr + MR_POOL as u32;
-        let cq = Cq::new(&id, sq + 4 * rdma_ctxs + recv_wr + 2)?;
+        let cq = Cq::new(
+            &id,
+            sq + 4 * rdma_ctxs + recv_wr + 2,
+            CqPoll::for_connections(),
+        )?;
         let mut state = State::new(
             engine,
             MESSAGE_SLOTS,

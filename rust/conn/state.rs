@@ -256,11 +256,15 @@ pub struct ConnCounters {
     /// Work request contexts the queue pair allocated on the data path
     /// (as of the last pump).
     pub context_misses: u64,
+    /// Completions handled in softirq (the rest ran in process context:
+    /// on the workqueue, or flushed by a teardown).
+    pub softirq_completions: u64,
+    /// Posting passes a completion in softirq left to the pump work item.
+    pub deferred_pumps: u64,
 }
 
 /// The state lock held: what waits and the reader's recycling take.
-pub(super) type StateGuard<'a> =
-    kernel::sync::lock::Guard<'a, State, kernel::sync::lock::spinlock::SpinLockBackend>;
+pub(super) type StateGuard<'a> = crate::ib::SpinLockBhGuard<'a, State>;
 
 /// Everything behind the state lock.
 pub(super) struct State {

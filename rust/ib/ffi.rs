@@ -84,6 +84,7 @@ extern "C" {
     pub(crate) fn smbdrs_ib_init() -> c_int;
     pub(crate) fn smbdrs_ib_exit();
     pub(crate) fn smbdrs_ib_teardown_wq() -> *mut bindings::workqueue_struct;
+    pub(crate) fn smbdrs_ib_pump_wq() -> *mut bindings::workqueue_struct;
     pub(crate) fn smbdrs_sg_set_page(
         sg: *mut bindings::scatterlist,
         page: *mut bindings::page,
@@ -93,6 +94,10 @@ extern "C" {
     pub(crate) fn smbdrs_noio_save() -> c_uint;
     pub(crate) fn smbdrs_noio_restore(flags: c_uint);
     pub(crate) fn smbdrs_printk_ratelimit() -> bool;
+    pub(crate) fn smbdrs_cq_workqueue() -> bool;
+    pub(crate) fn smbdrs_in_task() -> bool;
+    pub(crate) fn smbdrs_spin_lock_bh(lock: *mut bindings::spinlock_t);
+    pub(crate) fn smbdrs_spin_unlock_bh(lock: *mut bindings::spinlock_t);
     pub(crate) fn smbdrs_timer_new(
         fire: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
         ctx: *mut c_void,

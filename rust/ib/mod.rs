@@ -43,6 +43,7 @@ pub mod devices;
 pub mod dma;
 mod ffi;
 pub mod iter;
+mod lock;
 pub mod mr;
 pub mod page;
 mod pool;
@@ -58,15 +59,19 @@ pub use cm::{
 pub use devices::{local_ipv4, DeviceListener, DeviceWatch};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
 pub use iter::{KernelIter, SpansIter};
+pub(crate) use lock::new_spinlock_bh;
+pub use lock::{in_task, SpinLockBh, SpinLockBhGuard};
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};
 pub use page::{
     spans_from_iter, spans_from_slice, PageRef, PageSpan, SendPayload, SpanSink, MAX_PAYLOAD_SPANS,
 };
-pub use qp::{exit, init, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError};
+pub use qp::{
+    exit, init, pump_queue, teardown_queue, PostError, QueuePair, QueuePairCaps, RwPostError,
+};
 pub use rw::{RwBuf, RwCtx, RwDir};
 pub use timer::{sleep_ms, Timer, TimerHandler};
 pub use verbs::{
-    wc_error, wc_flushed, wc_status_msg, Cq, DeviceLimits, Done, Pd, WorkHandler, WorkKind,
+    wc_error, wc_flushed, wc_status_msg, Cq, CqPoll, DeviceLimits, Done, Pd, WorkHandler, WorkKind,
 };
 
 /// The size of a page, the unit of memory registration.

@@ -27,11 +27,14 @@ use kernel::bindings;
 use kernel::error::from_err_ptr;
 use kernel::ffi::c_uint;
 use kernel::prelude::*;
-use kernel::sync::{new_spinlock, Arc, SpinLock};
+use kernel::sync::Arc;
+use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
 
 use super::dma::{PageBuf, SgBuf};
 use super::ffi;
+use super::qp::teardown_queue;
 use super::verbs::{Pd, PdInner, WorkKind};
+use super::{in_task, new_spinlock_bh, SpinLockBh};
 
 /// What the peer needs to reach registered memory: the buffer descriptor
 /// of [MS-SMBD] 2.2.3.1 carries exactly these.
@@ -115,8 +118,14 @@ pub(crate) struct MrInner {
     mr: NonNull<bindings::ib_mr>,
     pd: Arc<PdInner>,
     state: AtomicU8,
+    /// Locked in softirq too, by a completion's last reference.
     #[pin]
-    buf: SpinLock<Option<SgBuf>>,
+    buf: SpinLockBh<Option<SgBuf>>,
+    /// Where the region goes to be deregistered when its last reference
+    /// is dropped in softirq (by a completion), where deregistering may
+    /// not sleep as drivers do; allocated up front, so dropping cannot
+    /// fail.
+    late: Option<Pin<KBox<LateDereg>>>,
 }
 
 // SAFETY: Memory regions may be used and freed from any process context.
@@ -130,10 +139,90 @@ unsafe impl Sync for MrInner {}
 #[pinned_drop]
 impl PinnedDrop for MrInner {
     fn drop(self: Pin<&mut Self>) {
+        // SAFETY: Only `late`, which is not structurally pinned, is
+        // changed through this reference; nothing pinned is moved.
+        let this = unsafe { self.get_unchecked_mut() };
+        if !in_task() {
+            if let Some(mut late) = this.late.take() {
+                let buf = this.buf.lock().take();
+                late.as_mut().hold(this.mr, buf, this.pd.clone());
+                // A box is queued unconditionally (it is never queued yet).
+                teardown_queue().enqueue(late);
+                return;
+            }
+        }
         // SAFETY: The region is valid and no work request references it (they
         // hold this value). Deregistering ends any remote access, so the
         // buffer, dropped after this, is no longer reachable by the peer.
-        unsafe { bindings::ib_dereg_mr_user(self.mr.as_ptr(), core::ptr::null_mut()) };
+        unsafe { bindings::ib_dereg_mr_user(this.mr.as_ptr(), core::ptr::null_mut()) };
+    }
+}
+
+/// A region whose last reference went in softirq, with its buffer and its
+/// protection domain, on its way to be deregistered in process context
+/// (see [`MrInner`]'s `late`).
+#[pin_data]
+struct LateDereg {
+    #[pin]
+    work: Work<LateDereg>,
+    mr: Option<NonNull<bindings::ib_mr>>,
+    buf: Option<SgBuf>,
+    pd: Option<Arc<PdInner>>,
+}
+
+// SAFETY: The region it holds is no longer used by anyone else; ib_core
+// deregisters a region from any process context.
+unsafe impl Send for LateDereg {}
+
+impl_has_work! {
+    impl HasWork<Self> for LateDereg { self.work }
+}
+
+impl LateDereg {
+    fn new() -> Result<Pin<KBox<Self>>> {
+        KBox::pin_init(
+            pin_init!(Self {
+                work <- new_work!("smbdrs_mr_late_dereg"),
+                mr: None,
+                buf: None,
+                pd: None,
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn hold(
+        self: Pin<&mut Self>,
+        mr: NonNull<bindings::ib_mr>,
+        buf: Option<SgBuf>,
+        pd: Arc<PdInner>,
+    ) {
+        let this = self.fields();
+        this.mr = Some(mr);
+        this.buf = buf;
+        this.pd = Some(pd);
+    }
+
+    fn fields(self: Pin<&mut Self>) -> &mut Self {
+        // SAFETY: Callers change only the fields other than `work`, which
+        // are not structurally pinned; `work` is neither moved nor touched.
+        unsafe { self.get_unchecked_mut() }
+    }
+}
+
+impl WorkItem for LateDereg {
+    type Pointer = Pin<KBox<Self>>;
+
+    fn run(mut this: Pin<KBox<Self>>) {
+        let fields = this.as_mut().fields();
+        if let Some(mr) = fields.mr.take() {
+            // SAFETY: The region was handed over by its owner's last
+            // reference, so nothing uses it; it is deregistered once, here,
+            // before its buffer and its protection domain go.
+            unsafe { bindings::ib_dereg_mr_user(mr.as_ptr(), core::ptr::null_mut()) };
+        }
+        drop(fields.buf.take());
+        drop(fields.pd.take());
     }
 }
 
@@ -143,7 +232,8 @@ impl MrInner {
         try_pin_init!(Self {
             pd: domain,
             state: AtomicU8::new(MrState::Free as u8),
-            buf <- new_spinlock!(None, "smbdrs_mr_buf"),
+            buf <- new_spinlock_bh!(None, "smbdrs_mr_buf"),
+            late: Some(LateDereg::new()?),
             // Created last: if anything before failed, there is nothing to
             // deregister, and once it exists only `drop` frees it.
             mr: {

@@ -16,7 +16,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use kernel::alloc::Flags;
 use kernel::prelude::*;
-use kernel::sync::{new_spinlock, SpinLock};
+
+use super::{new_spinlock_bh, SpinLockBh};
 
 struct Stack<T> {
     /// The pool's own slots, in one allocation (stable: the buffer of a
@@ -45,8 +46,9 @@ unsafe impl<T> Send for Stack<T> {}
 /// Preallocated heap slots for values of `T`.
 #[pin_data]
 pub(crate) struct SlotPool<T> {
+    /// Taken by posting (process context) and by completions (softirq).
     #[pin]
-    stack: SpinLock<Stack<T>>,
+    stack: SpinLockBh<Stack<T>>,
     /// Slots allocated because the pool was empty.
     pub(crate) misses: AtomicU64,
 }
@@ -55,7 +57,7 @@ impl<T> SlotPool<T> {
     /// A pool of `n` slots, allocated now.
     pub(crate) fn new(n: usize) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            stack <- new_spinlock!(Self::fill(n)?, "smbdrs_slot_pool"),
+            stack <- new_spinlock_bh!(Self::fill(n)?, "smbdrs_slot_pool"),
             misses: AtomicU64::new(0),
         }? Error)
     }

@@ -878,7 +878,16 @@ pub fn teardown_queue() -> &'static workqueue::Queue {
     unsafe { workqueue::Queue::from_raw(ffi::smbdrs_ib_teardown_wq()) }
 }
 
-/// Starts the ib layer: the work queue that deferred teardowns run on.
+/// The work queue that posts what completions handled in softirq leave to
+/// post; module unload waits for it.
+pub fn pump_queue() -> &'static workqueue::Queue {
+    // SAFETY: As for `teardown_queue`: created at load, destroyed at unload
+    // after everything the module's code made is gone.
+    unsafe { workqueue::Queue::from_raw(ffi::smbdrs_ib_pump_wq()) }
+}
+
+/// Starts the ib layer: the work queues that deferred teardowns and
+/// posting run on.
 pub fn init() -> Result {
     // SAFETY: Called once, at module load.
     to_result(unsafe { ffi::smbdrs_ib_init() })

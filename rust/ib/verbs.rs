@@ -137,8 +137,8 @@ impl Pd {
 ///
 /// # Invariants
 ///
-/// `cq` is valid until `drop`, polled from a workqueue (`IB_POLL_WORKQUEUE`)
-/// and has `entries` entries, of which queue pairs completing on it have
+/// `cq` is valid until `drop`, polled as its [`CqPoll`] says, and has
+/// `entries` entries, of which queue pairs completing on it have
 /// reserved `reserved`.
 pub(crate) struct CqInner {
     cq: NonNull<bindings::ib_cq>,
@@ -209,8 +209,33 @@ impl Drop for CqInner {
     }
 }
 
-/// A completion queue whose completions run in process context, on ib_core's
-/// completion workqueue.
+/// Where the completions of a [`Cq`] run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CqPoll {
+    /// In process context, on ib_core's completion workqueue: handlers may
+    /// sleep.
+    Workqueue,
+    /// In softirq, right after the device reports them (as upstream's
+    /// client polls): the waiting thread is woken with no work item in
+    /// between. Handlers must not sleep, and what they lock must be taken
+    /// with softirqs off elsewhere ([`super::SpinLockBh`]).
+    Softirq,
+}
+
+impl CqPoll {
+    /// The poll context a connection's queue uses: softirq, unless the
+    /// `cq_workqueue` module parameter says otherwise.
+    pub fn for_connections() -> Self {
+        // SAFETY: Reads a module parameter.
+        if unsafe { ffi::smbdrs_cq_workqueue() } {
+            Self::Workqueue
+        } else {
+            Self::Softirq
+        }
+    }
+}
+
+/// A completion queue; its completions run as its [`CqPoll`] says.
 #[derive(Clone)]
 pub struct Cq {
     pub(crate) inner: Arc<CqInner>,
@@ -222,7 +247,7 @@ impl Cq {
     /// Every queue pair made on it reserves one entry per work request it
     /// can have outstanding (drain included); [`super::QueuePair::new`]
     /// refuses a queue pair that does not fit.
-    pub fn new(id: &CmId, entries: u32) -> Result<Self> {
+    pub fn new(id: &CmId, entries: u32, poll: CqPoll) -> Result<Self> {
         let dev = id.inner.device()?;
         let want = c_int::try_from(entries).map_err(|_| EINVAL)?;
         let slot = UniqueArc::<CqInner>::new_uninit(GFP_KERNEL)?;
@@ -232,7 +257,10 @@ impl Cq {
                 dev,
                 core::ptr::null_mut(),
                 want,
-                bindings::ib_poll_context_IB_POLL_WORKQUEUE,
+                match poll {
+                    CqPoll::Workqueue => bindings::ib_poll_context_IB_POLL_WORKQUEUE,
+                    CqPoll::Softirq => bindings::ib_poll_context_IB_POLL_SOFTIRQ,
+                },
                 OWNER.as_char_ptr(),
             )
         })?;
@@ -317,8 +345,10 @@ pub trait WorkHandler: Send + Sync + Sized + 'static {
     /// What the caller attaches to each work request.
     type Tag: Send + 'static;
 
-    /// Called once per posted work request, successful or not, in process
-    /// context on ib_core's completion workqueue. It may drop the queue pair
+    /// Called once per posted work request, successful or not, in the
+    /// context of the queue pair's [`Cq`] (process context on ib_core's
+    /// workqueue, or softirq, where it must not sleep; [`super::in_task`]
+    /// tells which). It may drop the queue pair
     /// (its teardown is then deferred to a work item), but the handler must
     /// not own its own queue pair: the queue pair owns the handler. `this`
     /// lets it take a reference to itself for deferred work.

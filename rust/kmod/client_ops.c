@@ -16,7 +16,7 @@
 
 /* The Rust side asserts the same sizes. */
 static_assert(sizeof(struct smbdrs_client_config) == 28);
-static_assert(sizeof(struct smbdrs_client_info) == 176);
+static_assert(sizeof(struct smbdrs_client_info) == 192);
 static_assert(sizeof(struct smbdrs_buffer_desc) == 16);
 
 const struct smbdrs_client_ops smbdrs_client_ops = {

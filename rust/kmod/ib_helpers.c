@@ -19,6 +19,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
+#include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched/mm.h>
@@ -264,6 +265,38 @@ unsigned int smbdrs_noio_save(void)
 void smbdrs_noio_restore(unsigned int flags)
 {
 	memalloc_noio_restore(flags);
+}
+
+/*
+ * Connection completion queues are polled in softirq, as upstream's client
+ * polls its own: a completion then wakes the thread waiting for it straight
+ * from the device's softirq, with no hop through a work item. Setting this
+ * before a connection is made polls its queue from ib_core's workqueue
+ * instead (for comparison, or for a driver that misbehaves in softirq).
+ */
+static bool cq_workqueue;
+module_param(cq_workqueue, bool, 0644);
+MODULE_PARM_DESC(cq_workqueue,
+		 "Poll connection completion queues from a workqueue, not softirq");
+
+bool smbdrs_cq_workqueue(void)
+{
+	return READ_ONCE(cq_workqueue);
+}
+
+bool smbdrs_in_task(void)
+{
+	return in_task();
+}
+
+void smbdrs_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void smbdrs_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
 }
 
 bool smbdrs_printk_ratelimit(void)
@@ -530,6 +563,14 @@ void smbdrs_ib_dma_unmap_page(struct ib_device *dev, u64 addr, size_t size,
  */
 static struct workqueue_struct *smbdrs_teardown_wq;
 
+/*
+ * What a completion handled in softirq leaves to post (receives to post
+ * again, sends it gave credits to) is posted from this queue: high
+ * priority, on the completing CPU. Destroyed at module exit, before the
+ * teardown queue its work items may still feed.
+ */
+static struct workqueue_struct *smbdrs_pump_wq;
+
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 static struct dentry *smbdrs_fail_dma_dir;
 static struct dentry *smbdrs_debug_dir;
@@ -541,6 +582,12 @@ int smbdrs_ib_init(void)
 					     WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!smbdrs_teardown_wq)
 		return -ENOMEM;
+	smbdrs_pump_wq = alloc_workqueue("smbdrs_pump",
+					 WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	if (!smbdrs_pump_wq) {
+		destroy_workqueue(smbdrs_teardown_wq);
+		return -ENOMEM;
+	}
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	/*
 	 * Quiet: a failure's stack trace would read as a kernel report, and
@@ -566,12 +613,18 @@ void smbdrs_ib_exit(void)
 		debugfs_remove_recursive(smbdrs_fail_dma_dir);
 	debugfs_remove_recursive(smbdrs_debug_dir);
 #endif
+	destroy_workqueue(smbdrs_pump_wq);
 	destroy_workqueue(smbdrs_teardown_wq);
 }
 
 struct workqueue_struct *smbdrs_ib_teardown_wq(void)
 {
 	return smbdrs_teardown_wq;
+}
+
+struct workqueue_struct *smbdrs_ib_pump_wq(void)
+{
+	return smbdrs_pump_wq;
 }
 
 /*

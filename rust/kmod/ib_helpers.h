@@ -7,6 +7,7 @@
 #define _SMBDRS_IB_HELPERS_H
 
 #include <linux/scatterlist.h>
+#include <linux/spinlock.h>
 #include <linux/uio.h>
 #include <rdma/ib_verbs.h>
 
@@ -39,12 +40,17 @@ void smbdrs_cq_set_event_handler(struct ib_cq *cq);
 int smbdrs_ib_init(void);
 void smbdrs_ib_exit(void);
 struct workqueue_struct *smbdrs_ib_teardown_wq(void);
+struct workqueue_struct *smbdrs_ib_pump_wq(void);
 
 void smbdrs_sg_set_page(struct scatterlist *sg, struct page *page,
 			unsigned int len, unsigned int offset);
 unsigned int smbdrs_noio_save(void);
 void smbdrs_noio_restore(unsigned int flags);
 bool smbdrs_printk_ratelimit(void);
+bool smbdrs_cq_workqueue(void);
+bool smbdrs_in_task(void);
+void smbdrs_spin_lock_bh(spinlock_t *lock);
+void smbdrs_spin_unlock_bh(spinlock_t *lock);
 typedef int (*smbdrs_page_fn)(void *ctx, struct page *page,
 			      unsigned int offset, unsigned int len);
 ssize_t smbdrs_iter_walk_pages(struct iov_iter *iter, size_t len,

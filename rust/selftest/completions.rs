@@ -4,20 +4,19 @@
 //! stores each completion; the test thread takes them, by kind or in order.
 
 use kernel::prelude::*;
-use kernel::sync::{
-    new_condvar, new_spinlock, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, SpinLock,
-};
+use kernel::sync::{new_condvar, Arc, ArcBorrow, CondVar, CondVarTimeoutResult};
 use kernel::time::msecs_to_jiffies;
 
-use crate::ib::{Done, WorkHandler, WorkKind};
+use crate::ib::{new_spinlock_bh, Done, SpinLockBh, WorkHandler, WorkKind};
 
 const RING: usize = 64;
 
 /// Completions of one queue pair, kept until the test thread takes them.
 #[pin_data]
 pub(super) struct Completions {
+    /// Filled by completions, in softirq on a softirq queue.
     #[pin]
-    ring: SpinLock<Ring>,
+    ring: SpinLockBh<Ring>,
     #[pin]
     cond: CondVar,
 }
@@ -33,7 +32,7 @@ impl Completions {
     pub(super) fn new() -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
-                ring <- new_spinlock!(
+                ring <- new_spinlock_bh!(
                     Ring { slots: [const { None }; RING], head: 0, len: 0, dropped: 0 },
                     "smbdrs_selftest_ring"
                 ),

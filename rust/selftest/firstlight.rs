@@ -18,7 +18,7 @@ use kernel::prelude::*;
 use super::completions::Completions;
 use super::pump::Pump;
 use super::smb2;
-use crate::ib::{CmEvent, CmId, ConnParam, Cq, Listener, Pd, QueuePair, QueuePairCaps};
+use crate::ib::{CmEvent, CmId, ConnParam, Cq, CqPoll, Listener, Pd, QueuePair, QueuePairCaps};
 use crate::smbdirect::{port_for, Config, Consumer, NegotiatedParams, Role, TransportKind};
 
 const TIMEOUT_MS: u32 = 10_000;
@@ -74,7 +74,10 @@ fn caps() -> QueuePairCaps {
 /// Builds the PD, CQ and queue pair of `id` and wraps them in a pump.
 fn pump_on(id: &CmId, role: Role, config: Config) -> Result<Pump, Failure> {
     let pd = step(Pd::new(id), "PD")?;
-    let cq = step(Cq::new(id, 2 * u32::from(CREDITS) + 16), "CQ")?;
+    let cq = step(
+        Cq::new(id, 2 * u32::from(CREDITS) + 16, CqPoll::Workqueue),
+        "CQ",
+    )?;
     let done = step(Completions::new(), "completion ring")?;
     let qp = step(QueuePair::new(id, &pd, &cq, caps(), done.clone()), "QP")?;
     step(Pump::new(role, config, qp, done), "engine")

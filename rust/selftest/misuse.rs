@@ -15,7 +15,7 @@ use kernel::time::msecs_to_jiffies;
 
 use super::rdma::{caps, pattern, recv, send, Failure, Pair, Step, TIMEOUT_MS};
 use crate::ib::{
-    qp::is_queue_full, Access, Cq, DmaBuf, DmaDir, Done, FastRegMr, MrState, QueuePair,
+    qp::is_queue_full, Access, Cq, CqPoll, DmaBuf, DmaDir, Done, FastRegMr, MrState, QueuePair,
     QueuePairCaps, SgBuf, WorkHandler, WorkKind,
 };
 
@@ -314,7 +314,8 @@ impl WorkHandler for DropOnComplete {
 /// work item; a completion queue too small for a queue pair is refused.
 fn drop_from_completion(addr: Ipv4Addr, n: &mut u32) -> Result<bool, Failure> {
     let handler = DropOnComplete::new().step("drop handler")?;
-    let pair = Pair::connect_with(addr, PORT + 1, handler.clone(), 4, 4)?;
+    // Its handler's lock is a plain spinlock: completions on the workqueue.
+    let pair = Pair::connect_with(addr, PORT + 1, handler.clone(), CqPoll::Workqueue, 4, 4)?;
     let Pair {
         listener,
         client,
@@ -330,7 +331,7 @@ fn drop_from_completion(addr: Ipv4Addr, n: &mut u32) -> Result<bool, Failure> {
     // The client's cm id has its queue pair, so a second one is refused
     // before any C object is made; a CQ too small for a queue pair is
     // refused after the queue pair was made, which is then destroyed.
-    let small = Cq::new(&client, 8).step("small CQ")?;
+    let small = Cq::new(&client, 8, CqPoll::Workqueue).step("small CQ")?;
     let tiny = QueuePairCaps {
         max_send_wr: 16,
         ..caps()
@@ -346,7 +347,7 @@ fn drop_from_completion(addr: Ipv4Addr, n: &mut u32) -> Result<bool, Failure> {
         .resolve(core::net::SocketAddrV4::new(addr, PORT + 1), TIMEOUT_MS)
         .step("spare resolve")?;
     let spare_pd = crate::ib::Pd::new(&spare).step("spare PD")?;
-    let spare_cq = Cq::new(&spare, 8).step("spare CQ")?;
+    let spare_cq = Cq::new(&spare, 8, CqPoll::Workqueue).step("spare CQ")?;
     refused_plain(
         QueuePair::new(&spare, &spare_pd, &spare_cq, tiny, handler.clone()),
         ENOSPC,

@@ -119,7 +119,7 @@ fn run(name: &str) {
                 );
                 for (side, st) in [("client", &r.client_stats), ("server", &r.server_stats)] {
                     pr_info!(
-                        "selftest conn: {} fragments_sent={} fragments_received={} spans_mapped={} receives_recycled={} send_waits={} credit_waits={} post_errors={} free_receives={} free_headers={} registrations={} remote_invalidations={} local_invalidations={} rdma_reads={} rdma_writes={} mr_waits={} keepalives_sent={} context_misses={}\n",
+                        "selftest conn: {} fragments_sent={} fragments_received={} spans_mapped={} receives_recycled={} send_waits={} credit_waits={} post_errors={} free_receives={} free_headers={} registrations={} remote_invalidations={} local_invalidations={} rdma_reads={} rdma_writes={} mr_waits={} keepalives_sent={} context_misses={} softirq_completions={} deferred_pumps={}\n",
                         side,
                         st.engine.fragments_sent,
                         st.engine.fragments_received,
@@ -137,7 +137,9 @@ fn run(name: &str) {
                         st.conn.rdma_writes,
                         st.conn.mr_waits,
                         st.engine.keepalives_sent,
-                        st.context_misses
+                        st.context_misses,
+                        st.conn.softirq_completions,
+                        st.conn.deferred_pumps
                     );
                 }
             }

@@ -16,9 +16,9 @@ use kernel::sync::Arc;
 
 use super::completions::Completions;
 use crate::ib::{
-    Access, CmEvent, CmId, ConnParam, Cq, DmaBuf, DmaDir, FastRegMr, Listener, Pd, QueuePair,
-    QueuePairCaps, RemoteKey, RwBuf, RwCtx, RwDir, RwPostError, SgBuf, WorkHandler, WorkKind,
-    PAGE_SIZE,
+    Access, CmEvent, CmId, ConnParam, Cq, CqPoll, DmaBuf, DmaDir, FastRegMr, Listener, Pd,
+    QueuePair, QueuePairCaps, RemoteKey, RwBuf, RwCtx, RwDir, RwPostError, SgBuf, WorkHandler,
+    WorkKind, PAGE_SIZE,
 };
 
 /// The rdma_cm port the self test listens on.
@@ -184,7 +184,9 @@ pub(super) struct Pair<C: WorkHandler<Tag = u64> = Completions> {
 
 impl Pair {
     /// Connects a pair over the device that owns `addr`, listening on
-    /// `port`, with `client_recvs` and `server_recvs` receives posted.
+    /// `port`, with `client_recvs` and `server_recvs` receives posted. The
+    /// client's completions run in softirq, the server's on the workqueue,
+    /// so the ib layer is tested in both contexts.
     pub(super) fn connect(
         addr: Ipv4Addr,
         port: u16,
@@ -192,17 +194,25 @@ impl Pair {
         server_recvs: usize,
     ) -> Result<Self, Failure> {
         let c_done = Completions::new().step("client completions")?;
-        Self::connect_with(addr, port, c_done, client_recvs, server_recvs)
+        Self::connect_with(
+            addr,
+            port,
+            c_done,
+            CqPoll::Softirq,
+            client_recvs,
+            server_recvs,
+        )
     }
 }
 
 impl<C: WorkHandler<Tag = u64>> Pair<C> {
     /// As [`Pair::connect`], with `c_done` handling the client's
-    /// completions.
+    /// completions, polled as `c_poll` says.
     pub(super) fn connect_with(
         addr: Ipv4Addr,
         port: u16,
         c_done: Arc<C>,
+        c_poll: CqPoll,
         client_recvs: usize,
         server_recvs: usize,
     ) -> Result<Self, Failure> {
@@ -215,7 +225,7 @@ impl<C: WorkHandler<Tag = u64>> Pair<C> {
             .resolve(listen_at, TIMEOUT_MS)
             .step("resolve address and route")?;
         let c_pd = Pd::new(&client).step("client PD")?;
-        let c_cq = Cq::new(&client, 64).step("client CQ")?;
+        let c_cq = Cq::new(&client, 64, c_poll).step("client CQ")?;
         let c_qp =
             QueuePair::new(&client, &c_pd, &c_cq, caps(), c_done.clone()).step("client QP")?;
         post_recvs(&c_qp, client_recvs)?;
@@ -225,7 +235,7 @@ impl<C: WorkHandler<Tag = u64>> Pair<C> {
         let incoming = listener.accept_next(TIMEOUT_MS).step("connect request")?;
         let s_id = incoming.id().step("incoming id")?.clone();
         let s_pd = Pd::new(&s_id).step("server PD")?;
-        let s_cq = Cq::new(&s_id, 64).step("server CQ")?;
+        let s_cq = Cq::new(&s_id, 64, CqPoll::Workqueue).step("server CQ")?;
         let s_done = Completions::new().step("server completions")?;
         let s_qp = QueuePair::new(&s_id, &s_pd, &s_cq, caps(), s_done.clone()).step("server QP")?;
         post_recvs(&s_qp, server_recvs)?;

@@ -209,6 +209,8 @@ void smbd_rs_debug_show(struct seq_file *m, struct smbd_connection *conn)
 		   i.local_invalidations, i.mr_recoveries);
 	seq_printf(m, "\nRust (decimal) mrs_in_use: %u mr_waits: %llu",
 		   i.mrs_in_use, i.mr_waits);
+	seq_printf(m, "\nRust (decimal) softirq_completions: %llu deferred_pumps: %llu",
+		   i.softirq_completions, i.deferred_pumps);
 }
 
 #else /* !CONFIG_CIFS_SMB_DIRECT_RUST: no connection has rs set */

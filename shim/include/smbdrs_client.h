@@ -66,6 +66,8 @@ struct smbdrs_client_info {
 	u64 mr_recoveries;
 	u64 mr_waits;
 	u64 context_misses;
+	u64 softirq_completions;
+	u64 deferred_pumps;
 };
 
 /* A registration's buffer descriptor ([MS-SMBD] 2.2.3.1), host order. */
