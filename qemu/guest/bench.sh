@@ -424,11 +424,10 @@ bench_profile() {
 		BENCH_SERVER=
 		for row in $rows; do
 			pair=${row%-wq}
-			if [ "$pair" != "$row" ]; then
-				echo Y >$CQ_WORKQUEUE
-			else
-				echo N >$CQ_WORKQUEUE
-			fi
+			case $row in
+			*-wq) echo Y ;;
+			*) echo N ;;
+			esac >$CQ_WORKQUEUE
 			case $pair in
 			*-rs) bench_server rust ;;
 			*) bench_server c ;;
@@ -480,7 +479,6 @@ bench_profile() {
 		done
 		wr_count_stop
 		ksmbd_stop
-		echo N >$CQ_WORKQUEUE
 		device_quiet "${dev}0" "profile_${dev}_" && $RDMA link delete "${dev}0"
 	done
 	unload_within 15 profile_unload smbdirect_rs

@@ -63,10 +63,3 @@ macro_rules! new_spinlock_bh {
     };
 }
 pub(crate) use new_spinlock_bh;
-
-/// Whether the caller runs in a task (process context), not in an interrupt
-/// or a softirq: a completion handler tells by it whether it may sleep.
-pub fn in_task() -> bool {
-    // SAFETY: Reads the preempt count of the current CPU only.
-    unsafe { ffi::smbdrs_in_task() }
-}

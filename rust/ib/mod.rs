@@ -60,7 +60,7 @@ pub use devices::{local_ipv4, DeviceListener, DeviceWatch};
 pub use dma::{DmaBuf, DmaDir, PageBuf, SgBuf};
 pub use iter::{KernelIter, SpansIter};
 pub(crate) use lock::new_spinlock_bh;
-pub use lock::{in_task, SpinLockBh, SpinLockBhGuard};
+pub use lock::{SpinLockBh, SpinLockBhGuard};
 pub use mr::{Access, FastRegMr, MrState, RemoteKey};
 pub use page::{
     spans_from_iter, spans_from_slice, PageRef, PageSpan, SendPayload, SpanSink, MAX_PAYLOAD_SPANS,
@@ -110,6 +110,13 @@ impl Drop for NoIoScope {
 pub fn print_allowed() -> bool {
     // SAFETY: The helper only updates its own static rate-limit state.
     unsafe { ffi::smbdrs_printk_ratelimit() }
+}
+
+/// Whether the caller runs in a task (process context), not in an interrupt
+/// or a softirq: a completion handler tells by it whether it may sleep.
+pub fn in_task() -> bool {
+    // SAFETY: Reads the preempt count of the current CPU only.
+    unsafe { ffi::smbdrs_in_task() }
 }
 
 /// Turns a positive errno constant from the bindings into an [`Error`].
